@@ -1,0 +1,41 @@
+// Commands as plain data: what counterexample files store, so that a repro still replays after a
+// refactor (not only through seed and path). Blocks are named by index into the model's live list
+// (taken modulo its length), so shrunk sequences stay valid.
+
+import type { RouteProfile } from '../impl/index.ts';
+
+export type BadFreeKind = 'double' | 'interior' | 'foreign' | 'stale' | 'forged';
+
+export type CommandData =
+  | { readonly kind: 'alloc'; readonly thread: number; readonly size: number }
+  | { readonly kind: 'free'; readonly thread: number; readonly ref: number }
+  | { readonly kind: 'write'; readonly ref: number; readonly seed: number }
+  | { readonly kind: 'check'; readonly ref: number }
+  | { readonly kind: 'drain'; readonly thread: number; readonly cls: number }
+  | { readonly kind: 'flush'; readonly thread: number }
+  | { readonly kind: 'threadExit'; readonly thread: number }
+  | { readonly kind: 'setSoftCap'; readonly cls: number; readonly cap: number }
+  | { readonly kind: 'setRouteProfile'; readonly profile: RouteProfile }
+  | { readonly kind: 'trim' }
+  | { readonly kind: 'badFree'; readonly thread: number; readonly bad: BadFreeKind; readonly ref: number; readonly offset: number };
+
+export type CommandKind = CommandData['kind'];
+
+export const INVARIANT_NAMES = [
+  'no-double-allocation',
+  'header',
+  'usable-size',
+  'data-integrity',
+  'census',
+  'lists-wellformed',
+  'empty-recycled',
+  'soft-cap',
+  'no-premature-failure',
+  'delta-zero',
+  'tier-release',
+  'warm-pool-valid',
+  'registry',
+  'bad-free-rejected',
+  'no-leak',
+] as const;
+export type InvariantName = (typeof INVARIANT_NAMES)[number];

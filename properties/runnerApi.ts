@@ -1,0 +1,81 @@
+// The contract between the property suite (properties/) and its users (the CLI, the kill matrix,
+// the explorer, the benchmarks). Types only.
+
+import type { Allocator, AllocatorConfig, FaultName } from '../impl/index.ts';
+import type { CommandData, InvariantName } from './commandData.ts';
+
+/** A failure is an invariant of SPEC §7, the measured warm-pool property, or an exception thrown by impl/. */
+export type FailureName = InvariantName | 'warm-pool-hit-rate' | 'internal-error';
+
+export interface StepRecord {
+  /** 1-based step number. */
+  readonly step: number;
+  readonly command: CommandData;
+  /** As a user would type it: `alloc(t1, 24)`, `free(t0, #3)`. */
+  readonly text: string;
+  readonly thread: number | null;
+  /** What the implementation returned, printed: `0x00a01231`, `ok`, `double-free`, `0 (failed)`. */
+  readonly result: string;
+}
+
+export type RunOutcome =
+  | { readonly passed: true; readonly steps: number; readonly records?: readonly StepRecord[]; readonly allocator?: Allocator }
+  | {
+      readonly passed: false;
+      readonly invariant: FailureName;
+      /** 1-based step at which the invariant was first reported. */
+      readonly step: number;
+      readonly message: string;
+      readonly steps: number;
+      /** A slab the failing check pointed at, for the replay map (slabId), if any. */
+      readonly slabId?: number;
+      readonly records?: readonly StepRecord[];
+      /** The allocator as it stood after the failing step (only with keepAllocator). */
+      readonly allocator?: Allocator;
+    };
+
+export interface RunOptions {
+  /** Keep a StepRecord per executed step. */
+  readonly record?: boolean;
+  readonly keepAllocator?: boolean;
+}
+
+export interface Counterexample {
+  readonly profile: string;
+  readonly config: AllocatorConfig;
+  readonly faults: readonly FaultName[];
+  readonly seed: number;
+  /** fast-check replay path, when known. */
+  readonly path: string | null;
+  readonly commands: readonly CommandData[];
+  readonly invariant: FailureName;
+  readonly step: number;
+  readonly message: string;
+}
+
+export interface SuiteOptions {
+  readonly profiles: readonly string[];
+  /** Runs per profile (default: the profile's share of the default budget). */
+  readonly runs?: number;
+  /** Wall-clock budget for the whole suite in ms (the CLI's --time); splits across profiles. */
+  readonly timeMs?: number;
+  readonly seed: number;
+  readonly faults: readonly FaultName[];
+  readonly onProgress?: (done: number, total: number, profile: string) => void;
+}
+
+export interface ProfileResult {
+  readonly profile: string;
+  readonly runs: number;
+  readonly steps: number;
+  readonly passed: boolean;
+}
+
+export interface SuiteResult {
+  readonly passed: boolean;
+  readonly seed: number;
+  readonly steps: number;
+  readonly profiles: readonly ProfileResult[];
+  /** First failure found, after fast-check's own shrinking (not yet minimised further). */
+  readonly counterexample: Counterexample | null;
+}
