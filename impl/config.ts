@@ -148,6 +148,7 @@ export function makeConfig(overrides: Partial<Record<keyof AllocatorConfig, unkn
   const superslabSize = requireInt('superslabSize', raw.superslabSize, 16);
   if (!isPow2(superslabSize)) throw new ConfigError('superslabSize', 'must be a power of two', superslabSize);
   if (superslabSize < slabSize * 2) throw new ConfigError('superslabSize', 'must hold at least two slabs', superslabSize);
+  if (superslabSize > slabSize * 32) throw new ConfigError('superslabSize', 'must hold at most 32 slabs (the per-SuperSlab empty mask is 32 bits)', superslabSize);
   const ssHeaderBytes = requireInt('ssHeaderBytes', raw.ssHeaderBytes, 0, slabSize - 1);
   const maxStride = strides[classCount - 1] as number;
   if (maxStride > slabSize - ssHeaderBytes) throw new ConfigError('strides', `the largest stride must fit in slab 0's usable ${slabSize - ssHeaderBytes} bytes`, strides);
