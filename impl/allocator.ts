@@ -71,13 +71,11 @@ export class TinyAllocator implements Allocator {
   /** Fast path: a TLS-cache hit. Everything else goes to allocSlow. */
   alloc(thread: number, sizeBytes: number): number {
     const h = this.heap;
-    if (sizeBytes >= 0 && sizeBytes <= h.maxTinySize && thread >= 0 && thread < h.threads) {
-      const c = h.sizeClass[sizeBytes | 0] as number;
-      const i = (thread | 0) * h.classCount + c;
+    if (sizeBytes >>> 0 === sizeBytes && sizeBytes <= h.maxTinySize && thread >>> 0 === thread && thread < h.threads) {
+      const c = h.sizeClass[sizeBytes] as number;
+      const i = thread * h.classCount + c;
       const b = h.tlsHead[i] as number;
-      if (b !== 0 && h.routes[c] !== ROUTE_POOL_ONLY && (sizeBytes | 0) === sizeBytes && (thread | 0) === thread) {
-        return popTls(h, i, c, b) + 1;
-      }
+      if (b !== 0 && h.routes[c] !== ROUTE_POOL_ONLY) return popTls(h, i, c, b) + 1;
     }
     return this.allocSlow(thread, sizeBytes);
   }
@@ -113,7 +111,7 @@ export class TinyAllocator implements Allocator {
   }
 
   private freeCode(thread: number, ptr: number): FreeCode {
-    if (!Number.isInteger(ptr) || ptr < 1 || ptr >= 2 ** 32) return 1;
+    if (ptr >>> 0 !== ptr) return 1;
     return isPoolPointer(this.heap, ptr) ? this.pool.free(ptr) : freeTiny(this.heap, thread, ptr);
   }
 

@@ -17,7 +17,7 @@ import { heapOwnerFree } from './tinyHeap.ts';
 import { pushTls } from './tls.ts';
 
 /** Slab and base of the last block locateTiny() accepted (scratch, so validation allocates nothing). */
-export const located = { slab: -1, base: 0, index: 0 };
+export const located = { slab: -1, base: 0, index: 0, region: 0, slabIndex: 0 };
 
 /** True when `ptr` is a pointer the pool owns (its region is a pool region). */
 export function isPoolPointer(h: Heap, ptr: number): boolean {
@@ -34,16 +34,19 @@ export function locateTiny(h: Heap, ptr: number, checkLive: boolean): FreeCode {
   const k = base >>> h.ssShift;
   if (base < 0 || k === 0 || k >= h.regionLimit) return ERR_INVALID_POINTER;
   if (h.os.kind[k] !== RegionKind.SUPERSLAB || h.ssRegistered[k] !== 1) return ERR_INVALID_POINTER;
-  const g = k * h.slabsPerSS + ((base & h.ssMask) >>> h.slabShift);
+  const s = (base & h.ssMask) >>> h.slabShift;
+  const g = k * h.slabsPerSS + s;
   if (h.slabState[g] !== SLAB_ACTIVE) return ERR_INVALID_POINTER;
   const rel = base - (h.slabStart[g] as number);
   if (rel < 0) return ERR_INVALID_POINTER;
   const stride = h.slabStride[g] as number;
-  const idx = Math.floor(rel / stride);
+  const idx = (rel / stride) | 0;
   if (idx >= (h.slabCarved[g] as number)) return ERR_INVALID_POINTER;
   if (rel !== idx * stride) return ERR_INTERIOR_POINTER;
   if (h.readU8(base) !== (h.magic | (h.slabCls[g] as number))) return ERR_HEADER_MISMATCH;
-  if (checkLive && !h.isLive(g, idx)) return ERR_DOUBLE_FREE;
+  if (checkLive && !h.isLiveAt(k, s, idx)) return ERR_DOUBLE_FREE;
+  located.region = k;
+  located.slabIndex = s;
   located.slab = g;
   located.base = base;
   located.index = idx;
@@ -56,10 +59,10 @@ export function freeTiny(h: Heap, t: number, ptr: number): FreeCode {
   if (code !== FREE_OK) return code;
   const g = located.slab;
   const base = located.base;
-  const k = base >>> h.ssShift;
+  const k = located.region;
   const c = h.slabCls[g] as number;
   const owner = h.slabOwner[g] as number;
-  h.setLive(g, located.index, false);
+  h.clearLiveAt(k, located.slabIndex, located.index);
   h.ssLiveBytes[k] = (h.ssLiveBytes[k] as number) - (h.slabStride[g] as number);
   if (owner === t) {
     h.ssTotalActive[k] = (h.ssTotalActive[k] as number) - 1;

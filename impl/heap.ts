@@ -266,8 +266,12 @@ export class Heap {
 
   memOf(addr: number): Uint8Array {
     const m = this.mem[addr >>> this.ssShift];
-    if (m === undefined) throw new HeapCorruptionError(`access to an address with no backing memory: 0x${addr.toString(16)}`, addr);
+    if (m === undefined) return this.noMemory(addr);
     return m;
+  }
+
+  private noMemory(addr: number): never {
+    throw new HeapCorruptionError(`access to an address with no backing memory: 0x${addr.toString(16)}`, addr);
   }
 
   readU8(addr: number): number {
@@ -323,17 +327,33 @@ export class Heap {
     return ((base - (this.slabStart[g] as number)) / (this.slabStride[g] as number)) | 0;
   }
 
-  isLive(g: number, idx: number): boolean {
-    const bits = this.liveBits[this.regionOfSlab(g)] as Uint32Array;
-    const w = (g % this.slabsPerSS) * this.bitmapWords + (idx >>> 5);
-    return ((bits[w] as number) & (1 << (idx & 31))) !== 0;
+  /** Live bit of block idx of slab s in region k (the bitmap makes double-free detection O(1)). */
+  isLiveAt(k: number, s: number, idx: number): boolean {
+    const bits = this.liveBits[k] as Uint32Array;
+    return ((bits[s * this.bitmapWords + (idx >>> 5)] as number) & (1 << (idx & 31))) !== 0;
   }
 
-  setLive(g: number, idx: number, live: boolean): void {
-    const bits = this.liveBits[this.regionOfSlab(g)] as Uint32Array;
-    const w = (g % this.slabsPerSS) * this.bitmapWords + (idx >>> 5);
-    if (live) bits[w] = (bits[w] as number) | (1 << (idx & 31));
-    else bits[w] = (bits[w] as number) & ~(1 << (idx & 31));
+  clearLiveAt(k: number, s: number, idx: number): void {
+    const bits = this.liveBits[k] as Uint32Array;
+    const w = s * this.bitmapWords + (idx >>> 5);
+    bits[w] = (bits[w] as number) & ~(1 << (idx & 31));
+  }
+
+  /** Sets the live bit of block `base` of slab g and counts its bytes toward its SuperSlab's utilization. */
+  setLiveByBase(g: number, base: number): void {
+    const k = base >>> this.ssShift;
+    const s = (base & this.ssMask) >>> this.slabShift;
+    const stride = this.slabStride[g] as number;
+    const idx = ((base - (this.slabStart[g] as number)) / stride) | 0;
+    const bits = this.liveBits[k] as Uint32Array;
+    const w = s * this.bitmapWords + (idx >>> 5);
+    bits[w] = (bits[w] as number) | (1 << (idx & 31));
+    this.ssLiveBytes[k] = (this.ssLiveBytes[k] as number) + stride;
+  }
+
+  isLive(g: number, idx: number): boolean {
+    const k = Math.floor(g / this.slabsPerSS);
+    return this.isLiveAt(k, g - k * this.slabsPerSS, idx);
   }
 
   /** True count of blocks in use by slab g: with metaLight the stored value plus its pending delta. */
@@ -363,7 +383,7 @@ export class Heap {
   }
 
   checkThread(t: number): void {
-    if (!Number.isInteger(t) || t < 0 || t >= this.threads) throw new RangeError(`thread ${t} is not in 0..${this.threads - 1}`);
+    if (t >>> 0 !== t || t >= this.threads) throw new RangeError(`thread ${t} is not in 0..${this.threads - 1}`);
   }
 
   checkClass(c: number): void {

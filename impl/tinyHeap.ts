@@ -30,8 +30,7 @@ function takeFromPage(h: Heap, g: number, c: number): number {
 /** Counts block b of page g as allocated: live bit, and used/totalActive (or their deltas). */
 function accountAlloc(h: Heap, g: number, b: number): void {
   const k = b >>> h.ssShift;
-  h.setLive(g, h.blockIndex(g, b), true);
-  h.ssLiveBytes[k] = (h.ssLiveBytes[k] as number) + (h.slabStride[g] as number);
+  h.setLiveByBase(g, b);
   if (!h.cfg.metaLight) {
     h.slabUsed[g] = (h.slabUsed[g] as number) + 1;
     h.ssTotalActive[k] = (h.ssTotalActive[k] as number) + 1;

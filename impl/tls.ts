@@ -11,20 +11,21 @@ import {
 } from './heap.ts';
 import { acquireSlab, releaseSlab } from './sharedPool.ts';
 
-/** Marks block `base` (index idx of slab g) live in the application and counts it. */
+/** Marks block `base` of slab g live in the application and counts it in its SuperSlab's totalActive. */
 export function markAllocated(h: Heap, g: number, base: number): void {
   const k = base >>> h.ssShift;
-  h.setLive(g, h.blockIndex(g, base), true);
+  h.setLiveByBase(g, base);
   h.ssTotalActive[k] = (h.ssTotalActive[k] as number) + 1;
-  h.ssLiveBytes[k] = (h.ssLiveBytes[k] as number) + (h.slabStride[g] as number);
 }
 
 /** Pops the head of cache i (class c), checking its header: a wrong one is corruption, never returned. */
 export function popTls(h: Heap, i: number, c: number, base: number): number {
-  if (h.readU8(base) !== (h.magic | c)) {
-    throw new HeapCorruptionError(`TLS cache of class ${c} holds block 0x${base.toString(16)} with header 0x${h.readU8(base).toString(16)}`, base);
+  const m = h.memOf(base);
+  const o = base & h.ssMask;
+  if (m[o] !== (h.magic | c)) {
+    throw new HeapCorruptionError(`TLS cache of class ${c} holds block 0x${base.toString(16)} with header 0x${(m[o] as number).toString(16)}`, base);
   }
-  h.tlsHead[i] = h.readU32(base + 1);
+  h.tlsHead[i] = ((m[o + 1] as number) | ((m[o + 2] as number) << 8) | ((m[o + 3] as number) << 16) | ((m[o + 4] as number) << 24)) >>> 0;
   h.tlsCount[i] = (h.tlsCount[i] as number) - 1;
   markAllocated(h, h.slabIdOf(base), base);
   return base;
@@ -33,7 +34,13 @@ export function popTls(h: Heap, i: number, c: number, base: number): number {
 /** Owner free of a TLS-class block: push on the cache; an over-cap cache drains half of itself. */
 export function pushTls(h: Heap, t: number, c: number, base: number): void {
   const i = t * h.classCount + c;
-  h.writeU32(base + 1, h.tlsHead[i] as number);
+  const next = h.tlsHead[i] as number;
+  const m = h.memOf(base);
+  const o = (base & h.ssMask) + 1;
+  m[o] = next & 0xff;
+  m[o + 1] = (next >>> 8) & 0xff;
+  m[o + 2] = (next >>> 16) & 0xff;
+  m[o + 3] = (next >>> 24) & 0xff;
   h.tlsHead[i] = base;
   const count = (h.tlsCount[i] as number) + 1;
   h.tlsCount[i] = count;
