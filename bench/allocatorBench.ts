@@ -19,6 +19,8 @@ export interface WorkloadFigure {
 export interface SeedFigures {
   readonly tinyFailures: number;
   readonly stage1Share: number;
+  /** Stage 0.5 + Stage 1: every acquisition served by an EMPTY slot (what seed 003 was after). */
+  readonly emptyReuseShare: number;
   readonly acquisitionsAfterWarmup: number;
   readonly warmPoolHitRate: number;
   readonly warmPoolHitRateByClass: readonly (number | null)[];
@@ -31,6 +33,8 @@ export interface AllocatorFigures {
   readonly bareLoop: { readonly opsPerSec: number };
   readonly workloads: Record<string, WorkloadFigure>;
   readonly seedFigures: SeedFigures;
+  /** The same with hotThreshold 0 (no DRAINING tier), to show what the tier policy costs. */
+  readonly seedFiguresNoDraining: SeedFigures;
   /** Warm pool hit rate per class on random-mixed ws 256 (seed 001's measure), default config. */
   readonly warmPoolByClass256: readonly (number | null)[];
 }
@@ -96,8 +100,17 @@ export function runAllocatorBench(impl: ImplApi, scale: number): AllocatorFigure
     return { res: larsonLike(a, 4, 1024, iters, SEED), stats: a.stats() };
   });
 
-  // The seeds' own figures on random-mixed 8192.
-  const a = fresh();
+  return {
+    bareLoop: { opsPerSec: bareOps },
+    workloads,
+    seedFigures: seedFiguresOf(fresh(), iters),
+    seedFiguresNoDraining: seedFiguresOf(fresh({ hotThreshold: 0 }), iters),
+    warmPoolByClass256: warm256,
+  };
+}
+
+/** The seeds' own figures on random-mixed ws 8192. */
+function seedFiguresOf(a: ReturnType<ImplApi['createAllocator']>, iters: number): SeedFigures {
   let atWarmup: AllocatorStats | undefined;
   const warmupIters = Math.round(iters / 10);
   const res = randomMixed(a, 8192, iters, SEED, { at: warmupIters, run: () => (atWarmup = a.stats()) });
@@ -107,9 +120,10 @@ export function runAllocatorBench(impl: ImplApi, scale: number): AllocatorFigure
   const acquisitions = delta('stage0') + delta('stage0_5') + delta('stage1') + delta('stage2') + delta('stage3');
   const hits = end.warmHits.reduce((x, y) => x + y, 0);
   const misses = end.warmMisses.reduce((x, y) => x + y, 0);
-  const seedFigures: SeedFigures = {
+  return {
     tinyFailures: end.tinyFailures,
     stage1Share: acquisitions === 0 ? 0 : delta('stage1') / acquisitions,
+    emptyReuseShare: acquisitions === 0 ? 0 : (delta('stage0_5') + delta('stage1')) / acquisitions,
     acquisitionsAfterWarmup: acquisitions,
     warmPoolHitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
     warmPoolHitRateByClass: hitRates(end),
@@ -117,7 +131,6 @@ export function runAllocatorBench(impl: ImplApi, scale: number): AllocatorFigure
     mappedBytes: end.mappedBytes,
     liveBytes: res.liveBytes,
   };
-  return { bareLoop: { opsPerSec: bareOps }, workloads, seedFigures, warmPoolByClass256: warm256 };
 }
 
 /** c7-only (seed 002): one size, a working set of `ws` slots. */

@@ -17,13 +17,16 @@ function printAllocator(f: AllocatorFigures): void {
     console.log(`  ${name.padEnd(22)} ${mops(w.opsPerSec).padStart(9)}  ${w.ratioToBare.toFixed(3).padStart(7)}  ${String(w.failures).padStart(8)}  ${st}`);
   }
   const s = f.seedFigures;
+  const n = f.seedFiguresNoDraining;
   console.log('');
-  console.log("The seeds' figures on random-mixed ws 8192 (default config)");
-  console.log(`  tiny failures                 ${s.tinyFailures}   (seeds: must be 0)`);
-  console.log(`  Stage 1 share after warm-up   ${pct(s.stage1Share)} of ${s.acquisitionsAfterWarmup} acquisitions   (seed 003 wanted > 70%)`);
-  console.log(`  warm pool hit rate            ${pct(s.warmPoolHitRate)}   (seed 001: 55.6% for C7)`);
-  console.log(`  warm pool hit rate by class   ${s.warmPoolHitRateByClass.map(pct).join(' ')}`);
-  console.log(`  mapped / live bytes           ${s.mappedOverLive.toFixed(2)}  (${s.mappedBytes} mapped, ${s.liveBytes} live requested)`);
+  console.log("The seeds' figures on random-mixed ws 8192        default config      hotThreshold 0 (no DRAINING)");
+  const row = (label: string, a: string, b: string, note = ''): void => console.log(`  ${label.padEnd(30)} ${a.padStart(20)} ${b.padStart(28)}   ${note}`);
+  row('tiny failures', String(s.tinyFailures), String(n.tinyFailures), '(seeds: must be 0)');
+  row('Stage 1 share after warm-up', `${pct(s.stage1Share)} of ${s.acquisitionsAfterWarmup}`, `${pct(n.stage1Share)} of ${n.acquisitionsAfterWarmup}`, '(seed 003 wanted > 70%)');
+  row('EMPTY reuse (Stage 0.5 + 1)', pct(s.emptyReuseShare), pct(n.emptyReuseShare), '(Stage 0.5 scans before Stage 1 pops)');
+  row('warm pool hit rate', pct(s.warmPoolHitRate), pct(n.warmPoolHitRate), '(seed 001: 55.6% for C7)');
+  row('mapped / live bytes', s.mappedOverLive.toFixed(2), n.mappedOverLive.toFixed(2), '(seed 004: overhead of mapped over live)');
+  console.log(`  warm pool hit rate by class, default: ${s.warmPoolHitRateByClass.map(pct).join(' ')}`);
   console.log(`  warm pool hit rate by class, random-mixed ws 256: ${f.warmPoolByClass256.map(pct).join(' ')}`);
 }
 
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
   if (!values.json) console.log(`bench: seed 42, scale ${scale} (1M iterations per workload at scale 1)\n`);
   const allocator = runAllocatorBench(impl, scale);
   if (values.json) {
-    console.log(JSON.stringify({ workloads: allocator.workloads, bareLoop: allocator.bareLoop, seedFigures: allocator.seedFigures, warmPoolByClass256: allocator.warmPoolByClass256 }, null, 2));
+    console.log(JSON.stringify({ workloads: allocator.workloads, bareLoop: allocator.bareLoop, seedFigures: allocator.seedFigures, seedFiguresNoDraining: allocator.seedFiguresNoDraining, warmPoolByClass256: allocator.warmPoolByClass256 }, null, 2));
     return;
   }
   printAllocator(allocator);
