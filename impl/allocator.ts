@@ -12,6 +12,7 @@ import {
   ROUTE_TINY_FIRST,
   ROUTE_TINY_ONLY,
 } from './heap.ts';
+import { copyState } from './clone.ts';
 import { makeTestHooks } from './hooks.ts';
 import { FallbackPool } from './pool.ts';
 import { heapAlloc } from './tinyHeap.ts';
@@ -184,11 +185,26 @@ export class TinyAllocator implements Allocator {
   stats(): AllocatorStats {
     return statsOf(this);
   }
+
+  /** A deep copy of the whole state (memory included); the copy and the original are independent. */
+  clone(): TinyAllocator {
+    const copy = new TinyAllocator(this.config);
+    copyState(copy.heap, this.heap, ['os']);
+    copyState(copy.pool, this.pool);
+    copy.routeProfileName = this.routeProfileName;
+    return copy;
+  }
 }
 
 /** Creates an allocator from a validated config (or from overrides, validated here). */
 export function createAllocator(config: AllocatorConfig | Partial<AllocatorConfig> = {}): Allocator {
   return new TinyAllocator(makeConfig(config));
+}
+
+/** A deep, independent copy of an allocator made by createAllocator (for the model checker). */
+export function cloneAllocator(allocator: Allocator): Allocator {
+  if (!(allocator instanceof TinyAllocator)) throw new TypeError('cloneAllocator: not an allocator made by createAllocator');
+  return allocator.clone();
 }
 
 /** Test-only corruption hooks for an allocator made by createAllocator. */

@@ -299,3 +299,25 @@ describe('bad frees: right kind, state unchanged byte for byte', () => {
     expect(() => a.setSoftCap(0, -2)).toThrow(RangeError);
   });
 });
+
+describe('cloneAllocator', () => {
+  it('copies the whole state: both continue identically and independently', async () => {
+    const { cloneAllocator } = await import('../impl/index.ts');
+    const a = createAllocator(profileConfig('tiny-threads'));
+    const ptrs = [a.alloc(0, 3), a.alloc(1, 20), a.alloc(2, 40), a.alloc(0, 100)];
+    a.free(1, ptrs[0]!);
+    a.threadExit(2);
+    const b = cloneAllocator(a);
+    expect(snapshot(b)).toBe(snapshot(a));
+    expect(b.stats()).toEqual(a.stats());
+    // The same operations give the same results on both.
+    for (const [t, size] of [[0, 3], [1, 60], [3, 10], [2, 20]] as const) expect(b.alloc(t, size)).toBe(a.alloc(t, size));
+    expect(snapshot(b)).toBe(snapshot(a));
+    // And they are independent.
+    b.free(1, ptrs[1]!);
+    b.flush(1);
+    expect(snapshot(b)).not.toBe(snapshot(a));
+    expect(a.usableSize(ptrs[1]!)).toBe(31);
+    expect(b.usableSize(ptrs[1]!)).toBe(0);
+  });
+});
