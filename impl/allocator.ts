@@ -15,7 +15,7 @@ import {
 import { copyState } from './clone.ts';
 import { makeTestHooks } from './hooks.ts';
 import { FallbackPool } from './pool.ts';
-import { heapAlloc } from './tinyHeap.ts';
+import { heapAlloc, pageAlloc } from './tinyHeap.ts';
 import { popTls, tlsAllocSlow } from './tls.ts';
 import { drainThreadClass, exitThread, flushThread } from './threads.ts';
 import { trimReserve } from './segment.ts';
@@ -69,14 +69,21 @@ export class TinyAllocator implements Allocator {
     return this.routeProfileName;
   }
 
-  /** Fast path: a TLS-cache hit. Everything else goes to allocSlow. */
+  /** Fast path: a TLS-cache hit, or a block of the current TinyHeap page. Everything else goes to allocSlow. */
   alloc(thread: number, sizeBytes: number): number {
     const h = this.heap;
     if (sizeBytes >>> 0 === sizeBytes && sizeBytes <= h.maxTinySize && thread >>> 0 === thread && thread < h.threads) {
       const c = h.sizeClass[sizeBytes] as number;
-      const i = thread * h.classCount + c;
-      const b = h.tlsHead[i] as number;
-      if (b !== 0 && h.routes[c] !== ROUTE_POOL_ONLY) return popTls(h, i, c, b) + 1;
+      if (h.routes[c] !== ROUTE_POOL_ONLY) {
+        const i = thread * h.classCount + c;
+        const b = h.tlsHead[i] as number;
+        if (b !== 0) return popTls(h, i, c, b) + 1;
+        const g = h.pageCur[i] as number; // only TinyHeap classes have a current page
+        if (g >= 0) {
+          const p = pageAlloc(h, g, c);
+          if (p !== 0) return p + 1;
+        }
+      }
     }
     return this.allocSlow(thread, sizeBytes);
   }

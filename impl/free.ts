@@ -40,7 +40,7 @@ export function locateTiny(h: Heap, ptr: number, checkLive: boolean): FreeCode {
   const rel = base - (h.slabStart[g] as number);
   if (rel < 0) return ERR_INVALID_POINTER;
   const stride = h.slabStride[g] as number;
-  const idx = (rel / stride) | 0;
+  const idx = h.indexInSlab(g, rel);
   if (idx >= (h.slabCarved[g] as number)) return ERR_INVALID_POINTER;
   if (rel !== idx * stride) return ERR_INTERIOR_POINTER;
   if (h.readU8(base) !== (h.magic | (h.slabCls[g] as number))) return ERR_HEADER_MISMATCH;

@@ -110,6 +110,8 @@ export class Heap {
   readonly slabState: Uint8Array;
   readonly slabStart: Float64Array;
   readonly slabStride: Int32Array;
+  /** log2(stride) when the stride is a power of two (every default class), else -1: block index by shift, not division. */
+  readonly slabStrideShift: Int8Array;
   readonly slabCapacity: Int32Array;
   readonly slabCarved: Int32Array;
   readonly slabUsed: Int32Array;
@@ -211,6 +213,7 @@ export class Heap {
     this.slabState = new Uint8Array(nSlabs);
     this.slabStart = new Float64Array(nSlabs);
     this.slabStride = new Int32Array(nSlabs);
+    this.slabStrideShift = new Int8Array(nSlabs).fill(-1);
     this.slabCapacity = new Int32Array(nSlabs);
     this.slabCarved = new Int32Array(nSlabs);
     this.slabUsed = new Int32Array(nSlabs);
@@ -322,9 +325,10 @@ export class Heap {
     return this.magic | c;
   }
 
-  /** Block index of base address `base` in slab g (caller knows base is on a boundary). */
-  blockIndex(g: number, base: number): number {
-    return ((base - (this.slabStart[g] as number)) / (this.slabStride[g] as number)) | 0;
+  /** Index of the block containing byte offset `rel` (>= 0) of slab g's block area. */
+  indexInSlab(g: number, rel: number): number {
+    const shift = this.slabStrideShift[g] as number;
+    return shift >= 0 ? rel >>> shift : (rel / (this.slabStride[g] as number)) | 0;
   }
 
   /** Live bit of block idx of slab s in region k (the bitmap makes double-free detection O(1)). */
@@ -344,7 +348,7 @@ export class Heap {
     const k = base >>> this.ssShift;
     const s = (base & this.ssMask) >>> this.slabShift;
     const stride = this.slabStride[g] as number;
-    const idx = ((base - (this.slabStart[g] as number)) / stride) | 0;
+    const idx = this.indexInSlab(g, base - (this.slabStart[g] as number));
     const bits = this.liveBits[k] as Uint32Array;
     const w = s * this.bitmapWords + (idx >>> 5);
     bits[w] = (bits[w] as number) | (1 << (idx & 31));

@@ -52,6 +52,7 @@ function resetSlab(h: Heap, g: number): void {
   h.slabState[g] = SLAB_UNUSED;
   h.slabStart[g] = 0;
   h.slabStride[g] = 0;
+  h.slabStrideShift[g] = -1;
   h.slabCapacity[g] = 0;
   h.slabCarved[g] = 0;
   h.slabUsed[g] = 0;
@@ -81,6 +82,7 @@ export function bindSlab(h: Heap, g: number, c: number, t: number): void {
   h.slabState[g] = SLAB_ACTIVE;
   h.slabStart[g] = h.slabBaseAddr(g) + (s === 0 ? h.cfg.ssHeaderBytes : 0);
   h.slabStride[g] = stride;
+  h.slabStrideShift[g] = (stride & (stride - 1)) === 0 ? 31 - Math.clz32(stride) : -1;
   h.slabCapacity[g] = Math.floor(usable / stride);
   h.slabCarved[g] = 0;
   h.slabUsed[g] = 0;

@@ -13,10 +13,12 @@ function takeFromPage(h: Heap, g: number, c: number): number {
   const header = h.magic | c;
   let b = h.slabFree[g] as number;
   if (b !== 0) {
-    if (h.readU8(b) !== header) {
-      throw new HeapCorruptionError(`page freelist of slab ${g} holds block 0x${b.toString(16)} with header 0x${h.readU8(b).toString(16)}`, b);
+    const m = h.memOf(b);
+    const o = b & h.ssMask;
+    if (m[o] !== header) {
+      throw new HeapCorruptionError(`page freelist of slab ${g} holds block 0x${b.toString(16)} with header 0x${(m[o] as number).toString(16)}`, b);
     }
-    h.slabFree[g] = h.readU32(b + 1);
+    h.slabFree[g] = ((m[o + 1] as number) | ((m[o + 2] as number) << 8) | ((m[o + 3] as number) << 16) | ((m[o + 4] as number) << 24)) >>> 0;
     return b;
   }
   const carved = h.slabCarved[g] as number;
@@ -24,6 +26,13 @@ function takeFromPage(h: Heap, g: number, c: number): number {
   b = (h.slabStart[g] as number) + carved * (h.slabStride[g] as number);
   h.writeU8(b, header);
   h.slabCarved[g] = carved + 1;
+  return b;
+}
+
+/** The TinyHeap fast path: a block of current page g (class c) with its accounting, or 0. */
+export function pageAlloc(h: Heap, g: number, c: number): number {
+  const b = takeFromPage(h, g, c);
+  if (b !== 0) accountAlloc(h, g, b);
   return b;
 }
 

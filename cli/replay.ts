@@ -1,0 +1,94 @@
+// `alloc-check replay FILE [--json]`: replays a counterexample file with its faults switched on,
+// prints the step table and, at the failing step, a map of the slab involved.
+
+import { parseOptions } from './args.ts';
+import { err, ok } from './errors.ts';
+import { makeOut } from './io.ts';
+import { displayPath, loadRepro } from './repro.ts';
+import { stepRows, stepTable } from './report.ts';
+import { MAP_LEGEND, renderSlabMap, slabMap } from './slabMap.ts';
+import type { SlabMap } from './slabMap.ts';
+import type { Subcommand } from './subcommand.ts';
+import { loadRunner } from './suite.ts';
+
+const usage = `usage: alloc-check replay FILE [--json]
+
+Replays a counterexample file (counterexamples/<invariant>/<id>.json) with its stored config and
+faults: prints every step (step, thread, command, result), the failure, and a map of the slab the
+failing check pointed at (one character per block: live, free, cached, remote, uncarved).
+
+  --json   print {"file", "recorded", "passed", "failure", "steps", "slabMap"} on stdout only
+
+exit: 1 the invariant still fails, 0 the repro no longer fails, 2 bad file or usage
+`;
+
+export const replayCommand: Subcommand = {
+  name: 'replay',
+  summary: 'replay a counterexample file step by step, with a map of the slab involved',
+  usage,
+  run: async (argv, io) => {
+    const parsed = parseOptions('replay', argv, { json: { type: 'boolean' } }, 1);
+    if (!parsed.ok) return parsed;
+    const fileArg = parsed.value.positionals[0];
+    if (fileArg === undefined) return err({ kind: 'usage', subcommand: 'replay', message: 'missing FILE (a counterexample .json file)' });
+    const loaded = loadRepro(fileArg);
+    if (!loaded.ok) return loaded;
+    const { repro, faultyConfig } = loaded.value;
+    const json = parsed.value.values.json === true;
+    const { runCommands } = await loadRunner();
+    const out = makeOut(io, json);
+    const s = out.style;
+
+    const outcome = runCommands(faultyConfig, repro.commands, { record: true, keepAllocator: true });
+    const failingStep = outcome.passed ? null : outcome.step;
+    const rows = stepRows(repro.commands, outcome.records).slice(0, outcome.passed ? undefined : Math.max(outcome.step, 1));
+    let map: SlabMap | undefined;
+    if (!outcome.passed && outcome.slabId !== undefined && outcome.allocator !== undefined) {
+      map = slabMap(outcome.allocator.view, outcome.slabId);
+    }
+
+    out.line(`replay ${displayPath(loaded.value.file)}`);
+    out.line(
+      `  recorded: ${repro.invariant} at step ${repro.failingStep} of ${repro.length}${repro.minimal ? ' (minimal)' : ''}; ` +
+        `profile ${repro.profile}, faults: ${repro.faults.length === 0 ? 'none' : repro.faults.join(',')}, seed ${repro.seed}`,
+    );
+    out.line();
+    for (const l of stepTable(rows, failingStep)) out.line(`  ${l}`);
+    if (!outcome.passed && outcome.step > repro.commands.length) out.line(`  > (end of run)`);
+    out.line();
+    if (outcome.passed) {
+      out.line(
+        `${s.green(s.bold('NO LONGER FAILS'))}: all ${outcome.steps} steps passed; "${repro.invariant}" held. ` +
+          `The bug is fixed or the repro has rotted (it no longer reaches the state it was written for).`,
+      );
+    } else {
+      const same = outcome.invariant === repro.invariant;
+      out.line(
+        `${s.red(s.bold(same ? 'STILL FAILS' : 'FAILS DIFFERENTLY'))}: ${outcome.invariant} at step ${outcome.step}: ${outcome.message}` +
+          (same ? (outcome.step === repro.failingStep ? '' : ` (recorded at step ${repro.failingStep})`) : ` (recorded: ${repro.invariant} at step ${repro.failingStep})`),
+      );
+      if (map !== undefined) {
+        out.line();
+        out.line(`slab map after step ${outcome.step}:`);
+        for (const l of renderSlabMap(map)) out.line(`  ${l}`);
+      } else if (outcome.slabId !== undefined) {
+        out.line(`  (slab ${outcome.slabId} is no longer mapped: no map)`);
+      }
+    }
+
+    if (json) {
+      out.json({
+        file: displayPath(loaded.value.file),
+        recorded: { invariant: repro.invariant, failingStep: repro.failingStep },
+        passed: outcome.passed,
+        failure: outcome.passed ? null : { invariant: outcome.invariant, step: outcome.step, message: outcome.message, slabId: outcome.slabId ?? null },
+        steps: rows.map((r) => ({ step: r.step, thread: r.thread, command: r.text, result: r.result })),
+        slabMap:
+          map === undefined
+            ? null
+            : { slabId: map.slab.slabId, cls: map.slab.cls, state: map.slab.state, cells: map.cells, legend: Object.fromEntries(MAP_LEGEND), notes: map.notes },
+      });
+    }
+    return ok(outcome.passed ? 0 : 1);
+  },
+};

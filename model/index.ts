@@ -1,0 +1,3 @@
+export * from './sizeClass.ts';
+export * from './model.ts';
+export * from './oracle.ts';

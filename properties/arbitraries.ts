@@ -1,0 +1,339 @@
+// Generators. Swarm testing: every run draws which command kinds are on and which size classes it
+// concentrates on, so that different runs go deep in different directions (a run that never frees
+// reaches caps and registry-full; one that frees and flushes a lot reaches releases, tier changes,
+// unmapping and address reuse). Sizes sit on class boundaries of the profile's strides.
+
+import fc from 'fast-check';
+import type { AllocatorConfig, RouteProfile } from '../impl/index.ts';
+import { ROUTE_PROFILES } from '../impl/index.ts';
+import { modelRouteOf } from '../model/index.ts';
+import type { BadFreeKind, CommandKind } from './commandData.ts';
+import type { SuiteCommand } from './commands/index.ts';
+import {
+  AllocCommand,
+  BadFreeCommand,
+  CheckCommand,
+  DrainCommand,
+  FlushCommand,
+  FreeCommand,
+  SetRouteProfileCommand,
+  SetSoftCapCommand,
+  ThreadExitCommand,
+  TrimCommand,
+  WriteCommand,
+} from './commands/index.ts';
+
+export const BAD_FREE_KINDS: readonly BadFreeKind[] = ['double', 'interior', 'foreign', 'stale', 'forged'];
+
+/** Relative weight of each command kind when it is switched on. */
+export const BASE_WEIGHTS: Readonly<Record<CommandKind, number>> = {
+  alloc: 14,
+  free: 9,
+  write: 1,
+  check: 1,
+  drain: 2,
+  flush: 3,
+  threadExit: 2,
+  setSoftCap: 1,
+  setRouteProfile: 1,
+  trim: 1,
+  badFree: 4,
+};
+
+const OPTIONAL_KINDS: readonly CommandKind[] = ['free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree'];
+
+/** What one run switches on. */
+export interface Swarm {
+  readonly enabled: ReadonlySet<CommandKind>;
+  readonly badKinds: readonly BadFreeKind[];
+  /** Classes the run's tiny sizes come from. */
+  readonly classes: readonly number[];
+  /** Whether sizes beyond the last class (pool sizes) are drawn. */
+  readonly poolSizes: boolean;
+  /** Whether the run ends with "free everything, flush every thread". */
+  readonly epilogue: boolean;
+  /** Whether scenario chunks (bursts and short shapes into deep states, see makeScenarioArbitrary) are drawn. */
+  readonly bursts: boolean;
+  /** A route profile switched to before the first command, if any (reaches tiny states in an all-pool profile and vice versa). */
+  readonly startProfile: RouteProfile | null;
+}
+
+export interface Program {
+  readonly swarm: Swarm;
+  /** Commands to run in order, epilogue included. */
+  readonly commands: readonly SuiteCommand[];
+}
+
+/** Every kind on, every class, pool sizes, epilogue: what a single-command generator uses by default. */
+export function fullSwarm(config: AllocatorConfig): Swarm {
+  return {
+    enabled: new Set<CommandKind>(['alloc', ...OPTIONAL_KINDS]),
+    badKinds: BAD_FREE_KINDS,
+    classes: config.strides.map((_, c) => c),
+    poolSizes: true,
+    epilogue: true,
+    bursts: true,
+    startProfile: null,
+  };
+}
+
+export function swarmArbitrary(config: AllocatorConfig): fc.Arbitrary<Swarm> {
+  const classes = config.strides.map((_, c) => c);
+  // Each optional kind is on in about 3 runs out of 4.
+  const mostly = fc.integer({ min: 0, max: 3 }).map((n) => n > 0);
+  return fc
+    .record({
+      on: fc.tuple(...OPTIONAL_KINDS.map(() => mostly)),
+      badKinds: fc.subarray([...BAD_FREE_KINDS], { minLength: 1 }),
+      classes: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(classes) },
+        { weight: 3, arbitrary: fc.subarray(classes, { minLength: 1, maxLength: 2 }) },
+      ),
+      poolSizes: fc.integer({ min: 0, max: 2 }).map((n) => n === 0),
+      epilogue: fc.integer({ min: 0, max: 2 }).map((n) => n === 0),
+      bursts: mostly,
+      // An all-pool profile reaches the tiny front only after a switch: switch more often there.
+      startProfile: fc.option(fc.constantFrom(...ROUTE_PROFILES), { freq: config.routeProfile === 'off' ? 3 : 2 }),
+    })
+    .map(({ on, badKinds, classes: cls, poolSizes, epilogue, bursts, startProfile }) => ({
+      enabled: new Set<CommandKind>(['alloc', ...OPTIONAL_KINDS.filter((_, i) => on[i])]),
+      badKinds,
+      classes: cls,
+      poolSizes,
+      epilogue,
+      bursts,
+      startProfile,
+    }));
+}
+
+/** Sizes of class c: its largest and smallest request, and anything between. */
+function classSizeArbitrary(config: AllocatorConfig, cls: number): fc.Arbitrary<number> {
+  const hi = (config.strides[cls] as number) - 1;
+  const lo = cls === 0 ? 0 : (config.strides[cls - 1] as number);
+  return fc.oneof({ weight: 3, arbitrary: fc.constant(hi) }, { weight: 2, arbitrary: fc.constant(lo) }, { weight: 2, arbitrary: fc.integer({ min: lo, max: hi }) });
+}
+
+/** Pool sizes: just past the last class, up to a few strides, and rarely more than a pool region holds. */
+function poolSizeArbitrary(config: AllocatorConfig): fc.Arbitrary<number> {
+  const last = config.strides[config.strides.length - 1] as number;
+  const hi = Math.max(last, Math.min(last * 2, config.superslabSize / 2));
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constant(last) },
+    { weight: 4, arbitrary: fc.integer({ min: last, max: hi }) },
+    { weight: 1, arbitrary: fc.constant(config.superslabSize) },
+  );
+}
+
+export function sizeArbitrary(config: AllocatorConfig, swarm: Swarm): fc.Arbitrary<number> {
+  const tiny = fc.oneof(...swarm.classes.map((c) => classSizeArbitrary(config, c)));
+  if (!swarm.poolSizes) return tiny;
+  return fc.oneof({ weight: 6, arbitrary: tiny }, { weight: 1, arbitrary: poolSizeArbitrary(config) });
+}
+
+/** One command under a swarm (by default every kind on). */
+export function makeCommandArbitrary(config: AllocatorConfig, swarm: Swarm = fullSwarm(config)): fc.Arbitrary<SuiteCommand> {
+  const thread = fc.integer({ min: 0, max: config.threads - 1 });
+  const cls = fc.oneof(fc.constantFrom(...swarm.classes), fc.integer({ min: 0, max: config.strides.length - 1 }));
+  // Small refs name the oldest blocks, -1 the newest.
+  const ref = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 31 }) }, { weight: 1, arbitrary: fc.constant(-1) });
+  const byKind: Record<CommandKind, fc.Arbitrary<SuiteCommand>> = {
+    alloc: fc.tuple(thread, sizeArbitrary(config, swarm)).map(([t, s]) => new AllocCommand(t, s)),
+    free: fc.tuple(thread, ref).map(([t, r]) => new FreeCommand(t, r)),
+    write: fc.tuple(ref, fc.nat({ max: 255 })).map(([r, s]) => new WriteCommand(r, s)),
+    check: ref.map((r) => new CheckCommand(r)),
+    drain: fc.tuple(thread, cls).map(([t, c]) => new DrainCommand(t, c)),
+    flush: thread.map((t) => new FlushCommand(t)),
+    threadExit: thread.map((t) => new ThreadExitCommand(t)),
+    // Caps from 0 to a little above the profile's own (small scopes), or 0–3 when the profile's cap is large.
+    setSoftCap: fc
+      .tuple(cls, fc.nat({ max: 1000 }), fc.boolean())
+      .map(([c, k, restore]) => {
+        const own = config.softCap[c] as number;
+        const top = own <= 4 ? 2 * own + 1 : 3;
+        return new SetSoftCapCommand(c, restore ? own : k % (top + 1));
+      }),
+    setRouteProfile: fc.constantFrom(...ROUTE_PROFILES).map((p) => new SetRouteProfileCommand(p)),
+    trim: fc.constant(new TrimCommand()),
+    badFree: fc
+      .tuple(thread, fc.constantFrom(...swarm.badKinds), ref, fc.nat({ max: 999 }))
+      .map(([t, k, r, o]) => new BadFreeCommand(t, k, r, o)),
+  };
+  const weighted = [...swarm.enabled].map((k) => ({ weight: BASE_WEIGHTS[k], arbitrary: byKind[k] }));
+  return fc.oneof(...weighted);
+}
+
+/**
+ * The epilogue: one free per allocation of the body (frees of nothing are skipped), alternating
+ * threads so that some are remote, then a flush of every thread: afterwards `no-leak` is judged.
+ */
+export function epilogueOf(config: AllocatorConfig, body: readonly SuiteCommand[]): SuiteCommand[] {
+  const allocs = body.filter((c) => c.data.kind === 'alloc').length;
+  const out: SuiteCommand[] = [];
+  for (let i = 0; i < allocs; i++) out.push(new FreeCommand(i % config.threads, 0));
+  for (let t = 0; t < config.threads; t++) out.push(new FlushCommand(t));
+  return out;
+}
+
+/**
+ * Scenario chunks: short shapes that lead into the deep states, expanded into plain commands (so a
+ * counterexample never mentions them). Refs of -k name the k-th newest live block (refs are taken
+ * modulo the live count).
+ *   allocBurst   n × alloc(t, size)                       fills a slab, reaches caps and registry-full
+ *   freeBurst    n × free(t, #r)                          empties slabs, overflows a cache
+ *   handoff      allocs by a, flush(a), remote frees by b, drain(a, c)   → remote drain releases a slab
+ *   exitAdopt    allocs by a, threadExit(a), alloc by b   → orphan published, then adopted (Stage 0)
+ *   keepHot      allocs of one class, allocs of another, free the newest, flush → a release that
+ *                leaves the SuperSlab HOT, then an alloc of a third class → Stage 0.5/1, rebinding
+ *   capSqueeze   setSoftCap(c, small), allocs of c        → cap reached, tiny failure, pool fallback
+ *   strand       (keep one block, free a slab, flush) per SuperSlab → DRAINING SuperSlabs, registry full
+ *   recycle      allocs, frees, flush, trim, allocs       → a SuperSlab unmapped and its addresses reused
+ *   quiesce      frees of the oldest blocks, flush of every thread, trim → no-leak judged mid-run
+ *   doubleFree   free(a, newest), badFree(b, double, newest dead)   → a double free the allocator sees
+ * Some end with a stale free of the newest dead address, right after the release that made it stale.
+ *   overflow     allocs by t, frees of the newest by t    → the thread cache overflows and drains
+ */
+export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc.Arbitrary<SuiteCommand[]> {
+  const threads = config.threads;
+  const thread = fc.integer({ min: 0, max: threads - 1 });
+  const otherThread = (t: number, k: number): number => (threads === 1 ? t : (t + 1 + (k % (threads - 1))) % threads);
+  const count = fc.integer({ min: 2, max: 6 });
+  const classSize = fc.constantFrom(...swarm.classes).chain((c) => classSizeArbitrary(config, c));
+  const anySize = fc.integer({ min: 0, max: config.strides.length - 1 }).chain((c) => classSizeArbitrary(config, c));
+  const clsOf = (size: number): number => {
+    for (let c = 0; c < config.strides.length; c++) if ((config.strides[c] as number) - 1 >= size) return c;
+    return config.strides.length - 1;
+  };
+  const allocs = (t: number, size: number, n: number): SuiteCommand[] => Array.from({ length: n }, () => new AllocCommand(t, size));
+  const freesNewest = (t: number, n: number): SuiteCommand[] => Array.from({ length: n }, () => new FreeCommand(t, -1));
+  const has = (k: CommandKind): boolean => swarm.enabled.has(k);
+  const staleTail = (t: number): SuiteCommand[] => (has('badFree') && swarm.badKinds.includes('stale') ? [new BadFreeCommand(t, 'stale', -1, 0)] : []);
+
+  const options: { weight: number; arbitrary: fc.Arbitrary<SuiteCommand[]> }[] = [
+    { weight: 3, arbitrary: fc.tuple(thread, sizeArbitrary(config, swarm), count).map(([t, size, n]) => allocs(t, size, n)) },
+  ];
+  if (has('free')) {
+    options.push({
+      weight: 2,
+      arbitrary: fc.tuple(thread, fc.oneof(fc.nat({ max: 3 }), fc.constant(-1)), count).map(([t, r, n]) => Array.from({ length: n }, () => new FreeCommand(t, r))),
+    });
+    options.push({
+      weight: 2,
+      arbitrary: fc.tuple(thread, classSize, fc.integer({ min: 3, max: 8 }), fc.nat({ max: 2 })).map(([t, size, n, extra]) => [...allocs(t, size, n), ...freesNewest(t, Math.max(1, n - extra))]),
+    });
+  }
+  if (has('free') && has('flush') && threads >= 2) {
+    options.push({
+      weight: 2,
+      arbitrary: fc.tuple(thread, fc.nat(), classSize, count).map(([a, k, size, n]) => {
+        const b = otherThread(a, k);
+        return [...allocs(a, size, n), new FlushCommand(a), ...freesNewest(b, n), has('drain') ? new DrainCommand(a, clsOf(size)) : new FlushCommand(a), ...staleTail(b)];
+      }),
+    });
+  }
+  if (has('threadExit')) {
+    options.push({
+      weight: 2,
+      arbitrary: fc.tuple(thread, fc.nat(), classSize, count).map(([a, k, size, n]) => [...allocs(a, size, n), new ThreadExitCommand(a), new AllocCommand(otherThread(a, k), size)]),
+    });
+  }
+  // The largest class the starting route profile serves from the tiny front: its blocks keep a
+  // SuperSlab's utilization above the hot threshold.
+  const profile = swarm.startProfile ?? config.routeProfile;
+  let bigClass = config.strides.length - 1;
+  while (bigClass > 0 && modelRouteOf(profile, bigClass, config.strides.length) === 'POOL_ONLY') bigClass--;
+  // Enough of them to stay above the threshold (bounded: big SuperSlabs cannot be kept HOT in a short run).
+  const keepMin = Math.min(8, Math.floor((config.hotThreshold * (config.superslabSize - config.ssHeaderBytes)) / (config.strides[bigClass] as number)) + 1);
+  if (has('free') && has('flush')) {
+    options.push({
+      weight: 3,
+      arbitrary: fc
+        .tuple(thread, fc.constant((config.strides[bigClass] as number) - 1), anySize, anySize, fc.integer({ min: keepMin, max: keepMin + 1 }), count)
+        .map(([t, keep, drop, next, nKeep, nDrop]) => [
+          ...allocs(t, keep, nKeep),
+          ...allocs(t, drop, nDrop),
+          ...freesNewest(t, nDrop),
+          new FlushCommand(t),
+          ...staleTail(t),
+          new AllocCommand(t, next),
+        ]),
+    });
+  }
+  // Stranding: SuperSlab after SuperSlab kept mapped by one live block while a release turns it
+  // DRAINING, until the registry is full (small registries only).
+  if (has('free') && has('flush') && config.registryCapacity <= 8) {
+    options.push({
+      weight: 2,
+      arbitrary: fc.tuple(thread, fc.nat({ max: config.strides.length - 1 }), fc.integer({ min: 1, max: 3 })).map(([t, first, nDrop]) => {
+        const out: SuiteCommand[] = [];
+        for (let i = 0; i <= config.registryCapacity; i++) {
+          const keepCls = (first + i) % config.strides.length;
+          const dropCls = (first + i + 1) % config.strides.length;
+          out.push(new AllocCommand(t, (config.strides[keepCls] as number) - 1), ...allocs(t, (config.strides[dropCls] as number) - 1, nDrop), ...freesNewest(t, nDrop), new FlushCommand(t));
+        }
+        return [...out, ...staleTail(t)];
+      }),
+    });
+  }
+  // Recycling: a slab's worth allocated and freed, the thread flushed, the reserve trimmed, then new
+  // allocations: the SuperSlab is unmapped and its addresses mapped again.
+  if (has('free') && has('flush')) {
+    options.push({
+      weight: 1,
+      arbitrary: fc.tuple(thread, thread, classSize, anySize, fc.integer({ min: 2, max: 8 })).map(([a, b, size, next, n]) => [
+        ...allocs(a, size, n),
+        ...freesNewest(a, n),
+        new FlushCommand(a),
+        ...(has('trim') ? [new TrimCommand()] : []),
+        ...staleTail(b),
+        ...allocs(b, next, 2),
+      ]),
+    });
+  }
+  // Quiescence mid-run: free the oldest blocks from alternating threads, flush everyone, trim, go on.
+  // Judges no-leak mid-run, and unmaps whole SuperSlabs whose addresses the next allocations reuse.
+  if (has('free') && has('flush')) {
+    options.push({
+      weight: 1,
+      arbitrary: fc.tuple(thread, fc.integer({ min: 6, max: 16 }), anySize).map(([t, n, next]) => [
+        ...Array.from({ length: n }, (_, i) => new FreeCommand((t + i) % threads, 0)),
+        ...Array.from({ length: threads }, (_, i) => new FlushCommand(i)),
+        ...(has('trim') ? [new TrimCommand()] : []),
+        ...staleTail(t),
+        ...allocs(t, next, 2),
+      ]),
+    });
+  }
+  if (has('badFree') && swarm.badKinds.includes('double')) {
+    options.push({
+      weight: 1,
+      arbitrary: fc.tuple(thread, thread).map(([a, b]) => [new FreeCommand(a, -1), new BadFreeCommand(b, 'double', -1, 0)]),
+    });
+  }
+  if (has('setSoftCap')) {
+    options.push({
+      weight: 1,
+      arbitrary: fc
+        .tuple(thread, classSize, fc.integer({ min: 0, max: 2 }), count)
+        .map(([t, size, cap, n]) => [new SetSoftCapCommand(clsOf(size), cap), ...allocs(t, size, n + 2)]),
+    });
+  }
+  return fc.oneof(...options);
+}
+
+/** Longest generated body per profile, in chunks (a command or a burst). */
+export function maxChunksFor(config: AllocatorConfig): number {
+  return config.superslabSize <= 64 * 1024 ? 44 : 32;
+}
+
+/** Whole runs: a swarm, a body of commands under it, and maybe the epilogue. */
+export function makeProgramArbitrary(config: AllocatorConfig, maxChunks = maxChunksFor(config)): fc.Arbitrary<Program> {
+  return swarmArbitrary(config).chain((swarm) => {
+    const single = makeCommandArbitrary(config, swarm).map((c) => [c]);
+    const chunk = swarm.bursts ? fc.oneof({ weight: 5, arbitrary: single }, { weight: 3, arbitrary: makeScenarioArbitrary(config, swarm) }) : single;
+    return fc.array(chunk, { minLength: 1, maxLength: maxChunks, size: 'max' }).map((chunks) => {
+      const prefix: SuiteCommand[] = swarm.startProfile === null ? [] : [new SetRouteProfileCommand(swarm.startProfile)];
+      const body = [...prefix, ...chunks.flat()];
+      return { swarm, commands: swarm.epilogue ? [...body, ...epilogueOf(config, body)] : body };
+    });
+  });
+}

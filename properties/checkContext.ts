@@ -1,0 +1,447 @@
+// What an invariant sees after a step: the read-only view (snapshotted once per step and shared by
+// every check), the model, the step's event, the pre-step snapshot, and a heap walk that follows
+// every freelist, thread cache and remote queue through raw memory itself. Every walk is bounded by
+// a capacity and detects cycles by the set of visited nodes: a broken list is reported, never hangs.
+
+import type { Allocator, AllocatorConfig, AllocatorView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
+import type { CommandData, InvariantName } from './commandData.ts';
+import type { Model } from '../model/index.ts';
+import { headerByteOf, regionBaseOf, slabIdOfAddress, slabStartOf, superslabUsableBytes } from '../model/index.ts';
+import type { StepEvent } from './events.ts';
+import { hex } from './events.ts';
+
+export interface Violation {
+  readonly message: string;
+  readonly slabId?: number;
+}
+
+export interface Invariant {
+  readonly name: InvariantName;
+  /** Reports the first violation found in the post-step state, or null. Never mutates anything. */
+  check(ctx: CheckContext): Violation | null;
+}
+
+/** State of one SuperSlab as remembered from before a step (for the invariants that compare). */
+export interface SuperSlabSnapshot {
+  readonly tier: SuperSlabView['tier'];
+  readonly slabStates: readonly SlabView['state'][];
+  readonly slabClasses: readonly number[];
+  /** Bytes (class strides) of blocks the model held live in it. */
+  readonly liveBytes: number;
+}
+
+export interface StepSnapshot {
+  readonly superslabs: ReadonlyMap<number, SuperSlabSnapshot>;
+  /** ACTIVE slots per class, counted from the slab states (not the implementation's counter). */
+  readonly activeCounted: readonly number[];
+  readonly softCaps: readonly number[];
+}
+
+/** Where a free block sits. */
+export interface FreePlace {
+  readonly list: 'freelist' | 'tls' | 'remote';
+  /** Slab whose list it is (freelist, remote) or that holds the block (tls). */
+  readonly slabId: number;
+  readonly thread: number;
+}
+
+export type HolderRole = 'current' | 'warm' | 'page';
+
+export interface Holder {
+  readonly thread: number;
+  readonly cls: number;
+  readonly role: HolderRole;
+}
+
+/** Result of walking every list of the heap once. */
+export interface HeapWalk {
+  /** Structural problems, in walk order (lists-wellformed reports the first). */
+  readonly problems: readonly Violation[];
+  /** Free block base → where it is (first place found; duplicates are problems). */
+  readonly places: ReadonlyMap<number, FreePlace>;
+  /** Per ACTIVE slab: blocks on its own freelist (walked). */
+  readonly freelistLength: ReadonlyMap<number, number>;
+  /** Per ACTIVE slab: distinct carved blocks of it found on some free list. */
+  readonly placedInSlab: ReadonlyMap<number, number>;
+  /** Carved blocks of an ACTIVE slab on no free list (what the implementation holds live); computed on demand. */
+  implLive(slabId: number): readonly number[];
+}
+
+/** Post-step view snapshots, computed on first use and shared by every check of the step. */
+export class PostState {
+  readonly view: AllocatorView;
+  readonly config: AllocatorConfig;
+  private cachedSuperslabs: readonly SuperSlabView[] | undefined;
+  private cachedSlabs: Map<number, SlabView> | undefined;
+  private cachedThreads: readonly ThreadView[] | undefined;
+  private cachedHolders: Map<number, Holder[]> | undefined;
+  private cachedWalk: HeapWalk | undefined;
+  private cachedRegions: ReadonlyMap<number, 'superslab' | 'pool'> | undefined;
+  private cachedPool: PoolView | undefined;
+  private cachedActive: number[] | undefined;
+
+  constructor(view: AllocatorView) {
+    this.view = view;
+    this.config = view.config;
+  }
+
+  superslabs(): readonly SuperSlabView[] {
+    this.cachedSuperslabs ??= this.view.superslabs();
+    return this.cachedSuperslabs;
+  }
+
+  pool(): PoolView {
+    this.cachedPool ??= this.view.pool();
+    return this.cachedPool;
+  }
+
+  /** Mapped region base → kind. */
+  regions(): ReadonlyMap<number, 'superslab' | 'pool'> {
+    if (this.cachedRegions === undefined) {
+      const m = new Map<number, 'superslab' | 'pool'>();
+      for (const r of this.view.mappedRegions()) m.set(r.base, r.kind);
+      this.cachedRegions = m;
+    }
+    return this.cachedRegions;
+  }
+
+  slabs(): ReadonlyMap<number, SlabView> {
+    if (this.cachedSlabs === undefined) {
+      const m = new Map<number, SlabView>();
+      for (const ss of this.superslabs()) for (const s of ss.slabs) m.set(s.slabId, s);
+      this.cachedSlabs = m;
+    }
+    return this.cachedSlabs;
+  }
+
+  /** The slab whose bytes hold `addr`, if its SuperSlab is mapped. */
+  slabAt(addr: number): SlabView | undefined {
+    return this.slabs().get(slabIdOfAddress(this.config, addr));
+  }
+
+  threads(): readonly ThreadView[] {
+    this.cachedThreads ??= Array.from({ length: this.config.threads }, (_, t) => this.view.thread(t));
+    return this.cachedThreads;
+  }
+
+  /** slabId → every (thread, class, role) that holds it: current slab, warm pool entry, TinyHeap page. */
+  holders(): ReadonlyMap<number, readonly Holder[]> {
+    if (this.cachedHolders === undefined) {
+      const m = new Map<number, Holder[]>();
+      const add = (id: number, h: Holder): void => {
+        if (id < 0) return;
+        const list = m.get(id);
+        if (list === undefined) m.set(id, [h]);
+        else list.push(h);
+      };
+      for (const tv of this.threads()) {
+        tv.classes.forEach((cv, cls) => {
+          add(cv.current, { thread: tv.thread, cls, role: 'current' });
+          for (const id of cv.warm) add(id, { thread: tv.thread, cls, role: 'warm' });
+          add(cv.pages.current, { thread: tv.thread, cls, role: 'page' });
+          for (const id of cv.pages.partial) add(id, { thread: tv.thread, cls, role: 'page' });
+          for (const id of cv.pages.full) add(id, { thread: tv.thread, cls, role: 'page' });
+        });
+      }
+      this.cachedHolders = m;
+    }
+    return this.cachedHolders;
+  }
+
+  /** Held by its owner: the owner's current slab, warm-pool entry or TinyHeap page of the slab's class. */
+  heldByOwner(slab: SlabView): boolean {
+    if (slab.owner < 0) return false;
+    const hs = this.holders().get(slab.slabId);
+    return hs !== undefined && hs.some((h) => h.thread === slab.owner && h.cls === slab.cls);
+  }
+
+  /** Held as a TinyHeap page by its owner. */
+  heldAsPage(slab: SlabView): boolean {
+    if (slab.owner < 0) return false;
+    const hs = this.holders().get(slab.slabId);
+    return hs !== undefined && hs.some((h) => h.thread === slab.owner && h.cls === slab.cls && h.role === 'page');
+  }
+
+  walk(): HeapWalk {
+    this.cachedWalk ??= walkHeap(this);
+    return this.cachedWalk;
+  }
+
+  /** ACTIVE slots per class counted from slab states. */
+  activeCounted(): readonly number[] {
+    if (this.cachedActive !== undefined) return this.cachedActive;
+    const counts = new Array<number>(this.view.classCount).fill(0);
+    for (const ss of this.superslabs()) {
+      for (const s of ss.slabs) if (s.state === 'ACTIVE' && s.cls >= 0 && s.cls < counts.length) counts[s.cls]++;
+    }
+    this.cachedActive = counts;
+    return counts;
+  }
+}
+
+export class CheckContext {
+  readonly config: AllocatorConfig;
+  readonly view: AllocatorView;
+  readonly allocator: Allocator;
+  readonly model: Model;
+  readonly step: number;
+  readonly command: CommandData;
+  readonly event: StepEvent;
+  readonly pre: StepSnapshot;
+  readonly post: PostState;
+
+  constructor(args: {
+    allocator: Allocator;
+    model: Model;
+    step: number;
+    command: CommandData;
+    event: StepEvent;
+    pre: StepSnapshot;
+  }) {
+    this.allocator = args.allocator;
+    this.view = args.allocator.view;
+    this.config = this.view.config;
+    this.model = args.model;
+    this.step = args.step;
+    this.command = args.command;
+    this.event = args.event;
+    this.pre = args.pre;
+    this.post = new PostState(this.view);
+  }
+}
+
+/** Live bytes (class strides of the model's live tiny blocks) per SuperSlab base. */
+export function modelLiveBytesBySuperslab(config: AllocatorConfig, model: Model): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const b of model.live()) {
+    if (b.front !== 'tiny' || b.sizeClass < 0) continue;
+    const base = regionBaseOf(config, b.ptr - 1);
+    m.set(base, (m.get(base) ?? 0) + (config.strides[b.sizeClass] as number));
+  }
+  return m;
+}
+
+export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
+  const liveBytes = modelLiveBytesBySuperslab(post.config, model);
+  const superslabs = new Map<number, SuperSlabSnapshot>();
+  for (const ss of post.superslabs()) {
+    superslabs.set(ss.base, {
+      tier: ss.tier,
+      slabStates: ss.slabs.map((s) => s.state),
+      slabClasses: ss.slabs.map((s) => s.cls),
+      liveBytes: liveBytes.get(ss.base) ?? 0,
+    });
+  }
+  const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
+  return { superslabs, activeCounted: [...post.activeCounted()], softCaps };
+}
+
+/** Utilization threshold in live bytes. */
+export function hotThresholdBytes(config: AllocatorConfig): number {
+  return config.hotThreshold * superslabUsableBytes(config);
+}
+
+// --- the heap walk ------------------------------------------------------------------------------
+
+interface NodeRule {
+  /** Returns a problem description for a node, or null if the node is acceptable. */
+  (base: number): { problem: string; fatal: boolean; slabId?: number } | null;
+}
+
+function walkHeap(post: PostState): HeapWalk {
+  const config = post.config;
+  const view = post.view;
+  const problems: Violation[] = [];
+  const places = new Map<number, FreePlace>();
+  const freelistLength = new Map<number, number>();
+  // (implLive is computed on demand below.)
+  const stridesOk = (cls: number): boolean => cls >= 0 && cls < config.strides.length;
+
+  let totalCarved = 0;
+  for (const ss of post.superslabs()) for (const s of ss.slabs) if (s.state === 'ACTIVE') totalCarved += Math.max(0, s.carved);
+
+  /** Where block `base` lies, judged from the slab geometry the config dictates. */
+  const blockOf = (base: number): { slab: SlabView; index: number; onBoundary: boolean } | null => {
+    const slab = post.slabAt(base);
+    if (slab === undefined || !stridesOk(slab.cls)) return null;
+    const start = slabStartOf(config, slab.ssBase, slab.slabIndex);
+    const stride = config.strides[slab.cls] as number;
+    const off = base - start;
+    if (off < 0) return null;
+    return { slab, index: Math.floor(off / stride), onBoundary: off % stride === 0 };
+  };
+
+  // Distinct carved blocks of each ACTIVE slab that sit on a free list (every placed node passed its
+  // list's bounds rule, so it is a carved block of the slab named in its place).
+  const placedInSlab = new Map<number, number>();
+  const place = (base: number, p: FreePlace, listName: string): void => {
+    const prior = places.get(base);
+    if (prior !== undefined) {
+      problems.push({
+        message: `block ${hex(base)} is on ${listName} and also on ${describePlace(prior)}`,
+        slabId: p.slabId,
+      });
+      return;
+    }
+    places.set(base, p);
+    if (p.slabId >= 0) placedInSlab.set(p.slabId, (placedInSlab.get(p.slabId) ?? 0) + 1);
+  };
+
+  /** Walks a singly linked list of block bases; returns the nodes visited. */
+  const walkList = (
+    head: number,
+    linkOffset: number,
+    maxNodes: number,
+    listName: string,
+    rule: NodeRule,
+    onNode: (base: number) => void,
+    ownerSlab: number | undefined,
+  ): number => {
+    const visited = new Set<number>();
+    let cur = head;
+    let n = 0;
+    while (cur !== 0) {
+      if (visited.has(cur)) {
+        problems.push({ message: `${listName} has a cycle through ${hex(cur)} after ${n} nodes`, slabId: ownerSlab });
+        return n;
+      }
+      if (n >= maxNodes) {
+        problems.push({ message: `${listName} is longer than its bound of ${maxNodes} nodes`, slabId: ownerSlab });
+        return n;
+      }
+      if (!view.isMapped(cur) || !view.isMapped(cur + linkOffset + 3)) {
+        problems.push({ message: `${listName} node ${hex(cur)} is not in mapped memory`, slabId: ownerSlab });
+        return n;
+      }
+      const verdict = rule(cur);
+      if (verdict !== null) {
+        problems.push({ message: `${listName} node ${hex(cur)}: ${verdict.problem}`, slabId: verdict.slabId ?? ownerSlab });
+        if (verdict.fatal) return n;
+      }
+      visited.add(cur);
+      onNode(cur);
+      n++;
+      cur = view.readU32(cur + linkOffset);
+    }
+    return n;
+  };
+
+  // Per ACTIVE slab: its freelist (link at base+1, header kept) and remote queue (link over the header).
+  for (const ss of post.superslabs()) {
+    for (const slab of ss.slabs) {
+      if (slab.state !== 'ACTIVE') continue;
+      if (!stridesOk(slab.cls)) {
+        problems.push({ message: `ACTIVE slab ${slab.slabId} has no valid class (${slab.cls})`, slabId: slab.slabId });
+        continue;
+      }
+      const stride = config.strides[slab.cls] as number;
+      const start = slabStartOf(config, ss.base, slab.slabIndex);
+      const usable = slab.slabIndex === 0 ? config.slabSize - config.ssHeaderBytes : config.slabSize;
+      const capacity = Math.floor(usable / stride);
+      if (slab.start !== start) problems.push({ message: `slab ${slab.slabId} starts at ${hex(slab.start)}, layout says ${hex(start)}`, slabId: slab.slabId });
+      if (slab.capacity !== capacity) problems.push({ message: `slab ${slab.slabId} capacity ${slab.capacity}, layout says ${capacity} for class ${slab.cls}`, slabId: slab.slabId });
+      if (slab.carved < 0 || slab.carved > capacity) problems.push({ message: `slab ${slab.slabId} carved ${slab.carved} outside [0, ${capacity}]`, slabId: slab.slabId });
+      const header = headerByteOf(config, slab.cls);
+      const inThisSlab = (checkHeader: boolean): NodeRule => (base) => {
+        const off = base - start;
+        if (off < 0 || base >= start + Math.min(slab.carved, capacity) * stride) {
+          return { problem: `outside the carved blocks of slab ${slab.slabId}`, fatal: true };
+        }
+        if (off % stride !== 0) return { problem: `not on a block boundary of slab ${slab.slabId}`, fatal: true };
+        if (checkHeader && view.readU8(base) !== header) {
+          return { problem: `header 0x${view.readU8(base).toString(16)} ≠ 0x${header.toString(16)}`, fatal: false };
+        }
+        return null;
+      };
+      const flen = walkList(
+        slab.freelistHead,
+        1,
+        capacity + 1,
+        `freelist of slab ${slab.slabId}`,
+        inThisSlab(true),
+        (b) => place(b, { list: 'freelist', slabId: slab.slabId, thread: -1 }, `the freelist of slab ${slab.slabId}`),
+        slab.slabId,
+      );
+      freelistLength.set(slab.slabId, flen);
+      const rlen = walkList(
+        slab.remoteHead,
+        0,
+        capacity + 1,
+        `remote queue of slab ${slab.slabId}`,
+        inThisSlab(false),
+        (b) => place(b, { list: 'remote', slabId: slab.slabId, thread: -1 }, `the remote queue of slab ${slab.slabId}`),
+        slab.slabId,
+      );
+      if (rlen !== slab.remoteCount) {
+        problems.push({ message: `remote queue of slab ${slab.slabId} holds ${rlen} blocks, remoteCount says ${slab.remoteCount}`, slabId: slab.slabId });
+      }
+      if (slab.owner < 0 && rlen > 0) {
+        problems.push({ message: `orphan slab ${slab.slabId} has ${rlen} blocks on a remote queue (frees to orphans go to the freelist)`, slabId: slab.slabId });
+      }
+    }
+  }
+
+  // Thread caches: blocks of ACTIVE slabs of that class owned by that thread, header kept.
+  for (const tv of post.threads()) {
+    tv.classes.forEach((cv, cls) => {
+      if (cv.tlsHead === 0 && cv.tlsCount === 0) return;
+      const header = headerByteOf(config, cls);
+      const name = `TLS cache of t${tv.thread} c${cls}`;
+      const rule: NodeRule = (base) => {
+        const where = blockOf(base);
+        if (where === null) return { problem: 'not in a slab with a class', fatal: true };
+        const { slab, index, onBoundary } = where;
+        if (slab.state !== 'ACTIVE') return { problem: `in slab ${slab.slabId}, which is ${slab.state}`, fatal: true, slabId: slab.slabId };
+        if (slab.cls !== cls) return { problem: `in slab ${slab.slabId} of class ${slab.cls}`, fatal: true, slabId: slab.slabId };
+        if (slab.owner !== tv.thread) return { problem: `in slab ${slab.slabId} owned by ${slab.owner}`, fatal: false, slabId: slab.slabId };
+        if (!onBoundary) return { problem: `not on a block boundary of slab ${slab.slabId}`, fatal: true, slabId: slab.slabId };
+        if (index >= slab.carved) return { problem: `block ${index} beyond carved ${slab.carved} of slab ${slab.slabId}`, fatal: true, slabId: slab.slabId };
+        if (view.readU8(base) !== header) {
+          return { problem: `header 0x${view.readU8(base).toString(16)} ≠ 0x${header.toString(16)}`, fatal: false, slabId: slab.slabId };
+        }
+        return null;
+      };
+      const n = walkList(
+        cv.tlsHead,
+        1,
+        totalCarved + 1,
+        name,
+        rule,
+        (b) => {
+          const where = blockOf(b);
+          place(b, { list: 'tls', slabId: where === null ? -1 : where.slab.slabId, thread: tv.thread }, `the ${name}`);
+        },
+        undefined,
+      );
+      if (n !== cv.tlsCount) problems.push({ message: `${name} holds ${n} blocks, tlsCount says ${cv.tlsCount}` });
+      if (cv.tlsCount > (config.tlsCap[cls] as number)) problems.push({ message: `${name} holds ${cv.tlsCount} blocks, over its cap ${config.tlsCap[cls]}` });
+    });
+  }
+
+  const implLive = (slabId: number): number[] => {
+    const slab = post.slabs().get(slabId);
+    if (slab === undefined || slab.state !== 'ACTIVE' || !stridesOk(slab.cls)) return [];
+    const stride = config.strides[slab.cls] as number;
+    const start = slabStartOf(config, slab.ssBase, slab.slabIndex);
+    const usable = slab.slabIndex === 0 ? config.slabSize - config.ssHeaderBytes : config.slabSize;
+    const carved = Math.max(0, Math.min(slab.carved, Math.floor(usable / stride)));
+    const live: number[] = [];
+    for (let i = 0; i < carved; i++) {
+      const base = start + i * stride;
+      if (!places.has(base)) live.push(base);
+    }
+    return live;
+  };
+  return { problems, places, freelistLength, placedInSlab, implLive };
+}
+
+function describePlace(p: FreePlace): string {
+  switch (p.list) {
+    case 'freelist':
+      return `the freelist of slab ${p.slabId}`;
+    case 'remote':
+      return `the remote queue of slab ${p.slabId}`;
+    case 'tls':
+      return `the TLS cache of t${p.thread}`;
+  }
+}

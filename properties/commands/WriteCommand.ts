@@ -1,0 +1,35 @@
+import type { Model } from '../../model/index.ts';
+import { canaryBytes, makeCanary } from '../../model/index.ts';
+import type { CommandData } from '../commandData.ts';
+import type { StepOutcome } from '../events.ts';
+import type { StepTarget, SuiteCommand } from './Command.ts';
+
+/** write(#ref, seed): overwrites a live block's requested bytes with a new canary pattern. */
+export class WriteCommand implements SuiteCommand {
+  readonly data: CommandData;
+  constructor(
+    readonly ref: number,
+    readonly seed: number,
+  ) {
+    this.data = { kind: 'write', ref, seed };
+  }
+
+  check(model: Model): boolean {
+    return Number.isInteger(this.ref) && Number.isInteger(this.seed) && model.liveCount() > 0;
+  }
+
+  run(target: StepTarget): StepOutcome {
+    const block = target.model.liveAt(this.ref);
+    if (block === undefined) throw new Error('WriteCommand.run without a live block');
+    // Seeds of explicit writes are kept apart from allocation serials (which seed the alloc canaries).
+    const canary = makeCanary(0x40000000 + this.seed, block.sizeBytes);
+    if (canary !== null) target.allocator.writeBytes(block.ptr, canaryBytes(canary));
+    target.model.recordWrite(block.ptr, canary);
+    const updated = target.model.liveByPointer(block.ptr) ?? block;
+    return { event: { kind: 'write', block: updated }, result: 'ok' };
+  }
+
+  toString(): string {
+    return `write(#${this.ref}, ${this.seed})`;
+  }
+}

@@ -1,0 +1,40 @@
+// Plain CommandData → command object (and back through `.data`).
+
+import { match } from 'ts-pattern';
+import type { CommandData } from '../commandData.ts';
+import { AllocCommand } from './AllocCommand.ts';
+import { BadFreeCommand } from './BadFreeCommand.ts';
+import { CheckCommand } from './CheckCommand.ts';
+import type { SuiteCommand } from './Command.ts';
+import { DrainCommand } from './DrainCommand.ts';
+import { FlushCommand } from './FlushCommand.ts';
+import { FreeCommand } from './FreeCommand.ts';
+import { SetRouteProfileCommand } from './SetRouteProfileCommand.ts';
+import { SetSoftCapCommand } from './SetSoftCapCommand.ts';
+import { ThreadExitCommand } from './ThreadExitCommand.ts';
+import { TrimCommand } from './TrimCommand.ts';
+import { WriteCommand } from './WriteCommand.ts';
+
+export function commandFromData(data: CommandData): SuiteCommand {
+  return match(data)
+    .with({ kind: 'alloc' }, (d) => new AllocCommand(d.thread, d.size))
+    .with({ kind: 'free' }, (d) => new FreeCommand(d.thread, d.ref))
+    .with({ kind: 'write' }, (d) => new WriteCommand(d.ref, d.seed))
+    .with({ kind: 'check' }, (d) => new CheckCommand(d.ref))
+    .with({ kind: 'drain' }, (d) => new DrainCommand(d.thread, d.cls))
+    .with({ kind: 'flush' }, (d) => new FlushCommand(d.thread))
+    .with({ kind: 'threadExit' }, (d) => new ThreadExitCommand(d.thread))
+    .with({ kind: 'setSoftCap' }, (d) => new SetSoftCapCommand(d.cls, d.cap))
+    .with({ kind: 'setRouteProfile' }, (d) => new SetRouteProfileCommand(d.profile))
+    .with({ kind: 'trim' }, () => new TrimCommand())
+    .with({ kind: 'badFree' }, (d) => new BadFreeCommand(d.thread, d.bad, d.ref, d.offset))
+    .exhaustive();
+}
+
+/** The text of a command as a user would type it. */
+export function commandText(data: CommandData): string {
+  return commandFromData(data).toString();
+}
+
+export type { SuiteCommand, StepTarget } from './Command.ts';
+export { AllocCommand, BadFreeCommand, CheckCommand, DrainCommand, FlushCommand, FreeCommand, SetRouteProfileCommand, SetSoftCapCommand, ThreadExitCommand, TrimCommand, WriteCommand };

@@ -1,0 +1,115 @@
+// A digest of everything a free could change: every piece of metadata the view exposes (statistics
+// excluded, SPEC §7 lets bad frees count themselves) and the raw bytes that hold blocks. A bad free
+// must leave it bit-for-bit unchanged. Small heaps are hashed whole; on big heaps (the default 2 MiB
+// SuperSlabs) the digest covers, byte for byte, the bytes around the pointer and the carved blocks of
+// the slab (or the pool chunk) it falls in, plus the header and link bytes of every carved block and
+// every pool chunk header anywhere: every place a free writes.
+
+import type { AllocatorView } from '../impl/index.ts';
+import { regionBaseOf, slabStartOf } from '../model/index.ts';
+
+export interface StateDigest {
+  readonly metadata: string;
+  /** Named byte ranges → FNV-1a hash of their bytes. */
+  readonly bytes: ReadonlyMap<string, number>;
+}
+
+/** Whole-heap byte hashing while the mapped bytes stay under this bound. */
+const FULL_HASH_LIMIT_BYTES = 256 * 1024;
+
+function fnv(view: AllocatorView, from: number, to: number, seed = 0x811c9dc5): number {
+  let h = seed;
+  for (let a = from; a < to; a++) {
+    h ^= view.readU8(a);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function metadataSnapshot(view: AllocatorView): string {
+  const classes = Array.from({ length: view.classCount }, (_, c) => c);
+  const threads = Array.from({ length: view.config.threads }, (_, t) => view.thread(t));
+  return JSON.stringify({
+    superslabs: view.superslabs(),
+    threads,
+    empty: classes.map((c) => view.emptyList(c)),
+    orphans: classes.map((c) => view.orphanList(c)),
+    activeSlots: classes.map((c) => view.activeSlots(c)),
+    softCaps: classes.map((c) => view.softCap(c)),
+    hints: classes.map((c) => view.classHint(c)),
+    registry: view.registry(),
+    byClass: classes.map((c) => view.registryByClass(c)),
+    reserve: view.reserve(),
+    regions: view.mappedRegions(),
+    pool: view.pool(),
+    routes: view.routes(),
+    profile: view.routeProfile(),
+  });
+}
+
+export function stateDigest(view: AllocatorView, focusPtr: number): StateDigest {
+  const config = view.config;
+  const regions = view.mappedRegions();
+  const bytes = new Map<string, number>();
+  const mappedBytes = regions.length * config.superslabSize;
+  if (mappedBytes <= FULL_HASH_LIMIT_BYTES) {
+    for (const r of regions) bytes.set(`region 0x${r.base.toString(16)}`, fnv(view, r.base, r.base + config.superslabSize));
+  } else {
+    // The bytes around the pointer, and the carved part of the slab (or the pool chunk) it falls in.
+    const focusHeader = focusPtr - 1;
+    const windowFrom = Math.max(0, focusHeader - 16);
+    const windowTo = focusHeader + 24;
+    let wh = 0x811c9dc5;
+    for (let a = windowFrom; a < windowTo; a++) if (view.isMapped(a)) wh = fnv(view, a, a + 1, wh);
+    bytes.set('bytes around the pointer', wh);
+    const focusBase = regionBaseOf(config, focusHeader);
+    const focusRegion = regions.find((r) => r.base === focusBase);
+    if (focusRegion !== undefined && focusRegion.kind === 'superslab') {
+      const slabIndex = Math.floor((focusHeader - focusBase) / config.slabSize);
+      const slab = view.superslab(focusBase)?.slabs[slabIndex];
+      if (slab !== undefined && slab.state === 'ACTIVE' && slab.cls >= 0) {
+        const from = slabStartOf(config, focusBase, slabIndex);
+        const to = Math.min(from + Math.max(0, slab.carved) * (config.strides[slab.cls] as number), focusBase + (slabIndex + 1) * config.slabSize);
+        bytes.set(`carved blocks of slab ${slab.slabId}`, fnv(view, from, to));
+      }
+    } else if (focusRegion !== undefined) {
+      const chunk = view.pool().blocks.find((b) => b.chunk <= focusHeader && focusHeader < b.chunk + b.chunkBytes);
+      if (chunk !== undefined) bytes.set(`pool chunk ${chunk.chunk}`, fnv(view, chunk.chunk, Math.min(chunk.chunk + chunk.chunkBytes, focusBase + config.superslabSize)));
+    }
+    // Header and link bytes of every carved block, wherever it is.
+    let h = 0x811c9dc5;
+    for (const ss of view.superslabs()) {
+      for (const slab of ss.slabs) {
+        if (slab.state !== 'ACTIVE') continue;
+        const stride = config.strides[slab.cls] as number;
+        const start = slabStartOf(config, ss.base, slab.slabIndex);
+        for (let i = 0; i < slab.carved && i < slab.capacity; i++) h = fnv(view, start + i * stride, start + i * stride + 5, h);
+      }
+    }
+    bytes.set('block headers and links', h);
+    const pool = view.pool();
+    let ph = 0x811c9dc5;
+    for (const b of pool.blocks) {
+      if (view.isMapped(b.chunk)) ph = fnv(view, b.chunk, Math.min(b.userPtr, b.chunk + b.chunkBytes), ph);
+    }
+    bytes.set('pool chunk headers', ph);
+  }
+  return { metadata: metadataSnapshot(view), bytes };
+}
+
+/** First difference between two digests, described, or null if identical. */
+export function digestDifference(before: StateDigest, after: StateDigest): string | null {
+  if (before.metadata !== after.metadata) {
+    const a = before.metadata;
+    const b = after.metadata;
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    const from = Math.max(0, i - 60);
+    return `metadata changed near …${a.slice(from, i + 40)}… → …${b.slice(from, i + 40)}…`;
+  }
+  for (const [name, hash] of before.bytes) {
+    if (after.bytes.get(name) !== hash) return `bytes of ${name} changed`;
+  }
+  for (const name of after.bytes.keys()) if (!before.bytes.has(name)) return `bytes of ${name} appeared`;
+  return null;
+}

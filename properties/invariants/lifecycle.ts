@@ -1,0 +1,162 @@
+// Invariants about the life cycle of slots and SuperSlabs: failures only when nothing could be
+// given, batched deltas bounded and flushed, tiers and releases, no leak at quiescence, and bad
+// frees rejected without a trace.
+
+import type { CheckContext, Invariant } from '../checkContext.ts';
+import { hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
+import { digestDifference } from '../digest.ts';
+import { hex } from '../events.ts';
+import { deltaThreshold } from '../../model/index.ts';
+
+export const noPrematureFailure: Invariant = {
+  name: 'no-premature-failure',
+  check(ctx) {
+    const ev = ctx.event;
+    if (ev.kind !== 'alloc' || !ev.prediction.tinyFirst || ev.prediction.sizeClass < 0) return null;
+    if (ev.servedBy === 'tiny' || ev.servedBy === 'stray') return null;
+    const c = ev.prediction.sizeClass;
+    const t = ev.thread;
+    const view = ctx.view;
+    const what = `alloc(t${t}, ${ev.sizeBytes}) of class ${c}: the tiny front failed`;
+    const counted = ctx.post.activeCounted()[c] as number;
+    const capReached = counted >= view.softCap(c);
+    if (!capReached) {
+      const reg = view.registry();
+      const registryFull = reg.length >= ctx.config.registryCapacity && view.reserve().length === 0;
+      for (const ss of ctx.post.superslabs()) {
+        if (ss.tier !== 'HOT' || ss.inReserve) continue;
+        const free = ss.slabs.find((s) => s.state === 'EMPTY' || s.state === 'UNUSED');
+        if (free !== undefined) {
+          return { message: `${what} although class ${c} is under its cap (${counted} < ${view.softCap(c)}) and HOT SuperSlab ${hex(ss.base)} has ${free.state} slot ${free.slabId}`, slabId: free.slabId };
+        }
+      }
+      if (!registryFull) {
+        return { message: `${what} although class ${c} is under its cap (${counted} < ${view.softCap(c)}) and the registry has room (${reg.length}/${ctx.config.registryCapacity}, reserve ${view.reserve().length})` };
+      }
+    }
+    for (const s of ctx.post.slabs().values()) {
+      if (s.state !== 'ACTIVE' || s.cls !== c) continue;
+      const hasFree = s.freelistHead !== 0 || s.carved < s.capacity;
+      if (s.owner === -1 && hasFree) {
+        return { message: `${what} although orphan slab ${s.slabId} has free blocks (freelist ${hex(s.freelistHead)}, carved ${s.carved}/${s.capacity})`, slabId: s.slabId };
+      }
+      if (s.owner === t && (hasFree || s.remoteCount > 0)) {
+        return {
+          message: `${what} although its own slab ${s.slabId} holds free blocks (freelist ${hex(s.freelistHead)}, carved ${s.carved}/${s.capacity}, remote ${s.remoteCount})`,
+          slabId: s.slabId,
+        };
+      }
+    }
+    const tv = ctx.post.threads()[t];
+    const cached = tv?.classes[c]?.tlsCount ?? 0;
+    if (cached > 0) return { message: `${what} although its TLS cache of class ${c} holds ${cached} blocks` };
+    return null;
+  },
+};
+
+export const deltaZero: Invariant = {
+  name: 'delta-zero',
+  check(ctx) {
+    const config = ctx.config;
+    for (const ss of ctx.post.superslabs()) {
+      for (const s of ss.slabs) {
+        if (s.usedDelta === 0 && s.activeDelta === 0) continue;
+        const deltas = `usedDelta ${s.usedDelta}, activeDelta ${s.activeDelta}`;
+        if (!config.metaLight) return { message: `slab ${s.slabId} has ${deltas} without metaLight`, slabId: s.slabId };
+        if (s.state !== 'ACTIVE' || !ctx.post.heldAsPage(s)) {
+          return { message: `slab ${s.slabId} (${s.state}, owner ${s.owner}) is not a held TinyHeap page but has ${deltas}`, slabId: s.slabId };
+        }
+        const threshold = deltaThreshold(config, s.capacity);
+        if (Math.abs(s.usedDelta) >= threshold || Math.abs(s.activeDelta) >= threshold) {
+          return { message: `page ${s.slabId} has ${deltas}, at or over the flush threshold ${threshold}`, slabId: s.slabId };
+        }
+        if (s.used + s.usedDelta === 0) return { message: `page ${s.slabId} became empty but kept ${deltas}`, slabId: s.slabId };
+      }
+    }
+    return null;
+  },
+};
+
+export const tierRelease: Invariant = {
+  name: 'tier-release',
+  check(ctx) {
+    const config = ctx.config;
+    const reserve = ctx.view.reserve();
+    if (reserve.length > config.emptyReserve) return { message: `the reserve parks ${reserve.length} SuperSlabs, over emptyReserve ${config.emptyReserve}` };
+    const liveBytes = modelLiveBytesBySuperslab(config, ctx.model);
+    const thresholdBytes = hotThresholdBytes(config);
+    for (const ss of ctx.post.superslabs()) {
+      if (ss.inReserve) {
+        if (ss.tier !== 'FREE') return { message: `reserve SuperSlab ${hex(ss.base)} is ${ss.tier}, expected FREE` };
+        const bound = ss.slabs.find((s) => s.state !== 'UNUSED');
+        if (bound !== undefined) return { message: `reserve SuperSlab ${hex(ss.base)} has ${bound.state} slab ${bound.slabId}`, slabId: bound.slabId };
+        continue;
+      }
+      if (ss.tier === 'FREE') return { message: `SuperSlab ${hex(ss.base)} is FREE but still mapped outside the reserve` };
+      const outstanding = ss.slabs.some((s) => s.used + s.usedDelta > 0);
+      const held = ss.slabs.some((s) => s.state === 'ACTIVE' && ctx.post.heldByOwner(s));
+      if (!outstanding && !held) {
+        return { message: `SuperSlab ${hex(ss.base)} (${ss.tier}) has no outstanding block and no held slab, yet is mapped outside the reserve` };
+      }
+      const before = ctx.pre.superslabs.get(ss.base);
+      if (ss.tier === 'DRAINING') {
+        if (config.hotThreshold === 0) return { message: `SuperSlab ${hex(ss.base)} is DRAINING although hotThreshold 0 disables DRAINING` };
+        if (before !== undefined && before.tier === 'DRAINING') {
+          for (const s of ss.slabs) {
+            const wasActive = before.slabStates[s.slabIndex] === 'ACTIVE';
+            if (s.state === 'ACTIVE' && (!wasActive || before.slabClasses[s.slabIndex] !== s.cls)) {
+              return { message: `DRAINING SuperSlab ${hex(ss.base)} gave slot ${s.slabId} to class ${s.cls}`, slabId: s.slabId };
+            }
+          }
+        } else {
+          // Turned DRAINING in this step: only at a release that left it at or below the threshold.
+          const released = before !== undefined && ss.slabs.some((s) => before.slabStates[s.slabIndex] === 'ACTIVE' && (s.state !== 'ACTIVE' || before.slabClasses[s.slabIndex] !== s.cls));
+          if (!released) return { message: `SuperSlab ${hex(ss.base)} turned DRAINING in a step that released none of its slabs` };
+          const lowest = Math.min(before.liveBytes, liveBytes.get(ss.base) ?? 0);
+          if (lowest > thresholdBytes) {
+            return { message: `SuperSlab ${hex(ss.base)} turned DRAINING with ${lowest} live bytes, above the threshold ${thresholdBytes}` };
+          }
+        }
+      }
+    }
+    return null;
+  },
+};
+
+export const noLeak: Invariant = {
+  name: 'no-leak',
+  check(ctx) {
+    if (!ctx.model.quiescent()) return null;
+    const mapped = ctx.post.superslabs();
+    if (mapped.length > ctx.config.emptyReserve) {
+      return { message: `everything is freed and every thread flushed, yet ${mapped.length} SuperSlabs stay mapped (emptyReserve ${ctx.config.emptyReserve}): ${mapped.map((s) => hex(s.base)).join(', ')}` };
+    }
+    const notParked = mapped.find((s) => !s.inReserve);
+    if (notParked !== undefined) return { message: `everything is freed and every thread flushed, yet SuperSlab ${hex(notParked.base)} is mapped outside the reserve` };
+    return null;
+  },
+};
+
+export const badFreeRejected: Invariant = {
+  name: 'bad-free-rejected',
+  check(ctx: CheckContext) {
+    const ev = ctx.event;
+    if (ev.kind === 'free') {
+      if (!ev.result.ok) {
+        return { message: `free(t${ev.thread}, ${hex(ev.block.ptr)}) of a live block was rejected as ${ev.result.error}`, slabId: ctx.post.slabAt(ev.block.ptr - 1)?.slabId };
+      }
+      return null;
+    }
+    if (ev.kind !== 'badFree') return null;
+    const got = ev.result.ok ? 'ok' : ev.result.error;
+    if (ev.result.ok) {
+      return { message: `bad free (${ev.bad}) of ${hex(ev.ptr)} [${ev.description}] was accepted; expected ${ev.expected.verdict} (${ev.expected.reason})`, slabId: ev.expected.slabId };
+    }
+    if (got !== ev.expected.verdict) {
+      return { message: `bad free (${ev.bad}) of ${hex(ev.ptr)} [${ev.description}] returned ${got}; expected ${ev.expected.verdict} (${ev.expected.reason})`, slabId: ev.expected.slabId };
+    }
+    const diff = digestDifference(ev.before, ev.after);
+    if (diff !== null) return { message: `rejected bad free (${ev.bad}) of ${hex(ev.ptr)} changed the state: ${diff}`, slabId: ev.expected.slabId };
+    return null;
+  },
+};

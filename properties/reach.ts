@@ -1,0 +1,220 @@
+// Reach: how many runs of a profile get into each deep state (SPEC §8 "measure that they do").
+// Statistics are read here, and only here: they say where a run went, never whether it was right.
+
+import fc from 'fast-check';
+import type { AcquireStage, AllocatorConfig, AllocatorStats } from '../impl/index.ts';
+import { ACQUIRE_STAGES, profileConfig } from '../impl/index.ts';
+import type { Program } from './arbitraries.ts';
+import { makeProgramArbitrary } from './arbitraries.ts';
+import type { CheckContext } from './checkContext.ts';
+import { replay } from './runner.ts';
+
+export const REACH_ITEMS = [
+  'soft-cap-reached',
+  'stage0',
+  'stage0_5',
+  'stage1',
+  'stage2',
+  'stage3',
+  'rebind',
+  'tier-draining',
+  'tier-free',
+  'unmap-reuse',
+  'delta-threshold-flush',
+  'registry-full',
+  'tls-overflow-drain',
+  'remote-drain-release',
+  'exit-adoption',
+  'pool-fallback',
+  'bad-invalid-pointer',
+  'bad-interior-pointer',
+  'bad-header-mismatch',
+  'bad-double-free',
+  'bad-stale',
+  'no-leak-judged',
+] as const;
+export type ReachItem = (typeof REACH_ITEMS)[number];
+
+export const REACH_DESCRIPTIONS: Readonly<Record<ReachItem, string>> = {
+  'soft-cap-reached': 'a class at its soft cap',
+  stage0: 'Stage 0: orphan adopted',
+  stage0_5: 'Stage 0.5: EMPTY slot found by the scan',
+  stage1: 'Stage 1: EMPTY list popped',
+  stage2: 'Stage 2: UNUSED slot claimed',
+  stage3: 'Stage 3: SuperSlab mapped',
+  rebind: 'a slot rebound to another class',
+  'tier-draining': 'a SuperSlab turned DRAINING',
+  'tier-free': 'a SuperSlab FREE (unmapped or parked)',
+  'unmap-reuse': 'unmapped SuperSlab addresses mapped again',
+  'delta-threshold-flush': 'metaLight threshold flush',
+  'registry-full': 'registry full at Stage 3',
+  'tls-overflow-drain': 'thread-cache overflow drain',
+  'remote-drain-release': 'remote drain emptied and released a slab',
+  'exit-adoption': 'thread exit, then its orphan adopted',
+  'pool-fallback': 'tiny failure fell back to the pool',
+  'bad-invalid-pointer': 'bad free rejected: invalid-pointer',
+  'bad-interior-pointer': 'bad free rejected: interior-pointer',
+  'bad-header-mismatch': 'bad free rejected: header-mismatch',
+  'bad-double-free': 'bad free rejected: double-free',
+  'bad-stale': 'stale free into an unmapped or rebound slab',
+  'no-leak-judged': 'everything freed and flushed (no-leak judged)',
+};
+
+const STAGE_ITEM: Readonly<Record<AcquireStage, ReachItem>> = { stage0: 'stage0', stage0_5: 'stage0_5', stage1: 'stage1', stage2: 'stage2', stage3: 'stage3' };
+
+/** Blocks of the largest class a short run can be expected to hold live at once. */
+const SHORT_RUN_LIVE_BLOCKS = 32;
+
+/**
+ * Whether a state is reachable at all in short runs of a config (the 5% bar applies only there).
+ * Returns null when possible, else why not.
+ */
+export function reachImpossibility(config: AllocatorConfig, item: ReachItem): string | null {
+  const slabsPerSs = config.superslabSize / config.slabSize;
+  switch (item) {
+    case 'delta-threshold-flush':
+      return config.metaLight && config.tinyHeapClasses !== 0 ? null : 'metaLight is off';
+    case 'registry-full':
+      // Filling the registry takes registryCapacity × slabs-per-SuperSlab slots (each at least one allocation).
+      return config.registryCapacity * slabsPerSs <= 64 ? null : `needs ${config.registryCapacity * slabsPerSs} slots`;
+    case 'tls-overflow-drain': {
+      const tlsClasses = config.tlsCap.filter((_, c) => (config.tinyHeapClasses & (1 << c)) === 0);
+      const smallest = Math.min(...tlsClasses);
+      return tlsClasses.length > 0 && smallest <= 16 ? null : `smallest thread cache holds ${smallest} blocks`;
+    }
+    case 'remote-drain-release':
+      return config.threads >= 2 ? null : 'one thread';
+    case 'tier-draining':
+      return config.hotThreshold > 0 ? null : 'hotThreshold 0 disables DRAINING';
+    case 'stage0_5':
+    case 'stage1':
+    case 'rebind': {
+      // An EMPTY slot is reused only while its SuperSlab stays HOT, i.e. when the release that made
+      // it EMPTY left more than hotThreshold of the SuperSlab live. A short run holds at most a few
+      // dozen blocks of the largest class live.
+      const thresholdBytes = config.hotThreshold * (config.superslabSize - config.ssHeaderBytes);
+      const shortRunBytes = SHORT_RUN_LIVE_BLOCKS * (config.strides[config.strides.length - 1] as number);
+      return thresholdBytes < shortRunBytes ? null : `a release leaves the SuperSlab DRAINING unless > ${Math.round(thresholdBytes / 1024)} KiB stay live (short runs hold < ${Math.round(shortRunBytes / 1024)} KiB)`;
+    }
+    default:
+      return null;
+  }
+}
+
+/** Follows one run; `reached()` after the last step. */
+export class ReachTracker {
+  private readonly seen = new Set<ReachItem>();
+  private readonly unmappedBases = new Set<number>();
+  private knownSuperslabs = new Set<number>();
+  /** Slabs that had blocks on their remote queue after the previous step. */
+  private remoteHolding = new Set<number>();
+  private lastStats: AllocatorStats | null = null;
+
+  observe(ctx: CheckContext): void {
+    const ev = ctx.event;
+    const counted = ctx.post.activeCounted();
+    for (let c = 0; c < counted.length; c++) {
+      const cap = ctx.view.softCap(c);
+      if (cap >= 1 && (counted[c] as number) >= cap) this.seen.add('soft-cap-reached');
+    }
+    const now = new Set<number>();
+    for (const ss of ctx.post.superslabs()) {
+      if (ss.tier === 'DRAINING') this.seen.add('tier-draining');
+      if (ss.inReserve) this.seen.add('tier-free');
+      now.add(ss.base);
+    }
+    for (const base of this.knownSuperslabs) {
+      if (!now.has(base)) {
+        this.unmappedBases.add(base);
+        this.seen.add('tier-free');
+      }
+    }
+    for (const base of ctx.post.regions().keys()) {
+      if (this.unmappedBases.has(base) && !this.knownSuperslabs.has(base)) this.seen.add('unmap-reuse');
+    }
+    this.knownSuperslabs = now;
+    // A slab that had remote frees queued and is EMPTY now: a remote drain emptied and released it.
+    const holding = new Set<number>();
+    for (const slab of ctx.post.slabs().values()) {
+      if (slab.remoteCount > 0) holding.add(slab.slabId);
+      if (slab.state === 'EMPTY' && this.remoteHolding.has(slab.slabId)) this.seen.add('remote-drain-release');
+    }
+    this.remoteHolding = holding;
+    if (ev.kind === 'badFree' && !ev.result.ok) {
+      this.seen.add(`bad-${ev.result.error}`);
+      if (ev.bad === 'stale' && ev.reallyStale) this.seen.add('bad-stale');
+    }
+    if (ctx.model.quiescent() && ctx.model.nextSerial() > 0) this.seen.add('no-leak-judged');
+    this.lastStats = ctx.allocator.stats();
+  }
+
+  reached(): ReadonlySet<ReachItem> {
+    const s = this.lastStats;
+    if (s !== null) {
+      for (const stage of ACQUIRE_STAGES) if (s.stages[stage] > 0) this.seen.add(STAGE_ITEM[stage]);
+      if (s.rebinds > 0) this.seen.add('rebind');
+      if (s.drainingTransitions > 0) this.seen.add('tier-draining');
+      if (s.deltaThresholdFlushes > 0) this.seen.add('delta-threshold-flush');
+      if (s.registryFullEvents > 0) this.seen.add('registry-full');
+      if (s.tlsOverflowDrains > 0) this.seen.add('tls-overflow-drain');
+      if (s.remoteDrainReleases > 0) this.seen.add('remote-drain-release');
+      if (s.orphansPublished > 0 && s.stages.stage0 > 0) this.seen.add('exit-adoption');
+      if (s.poolFallbacks > 0) this.seen.add('pool-fallback');
+    }
+    return this.seen;
+  }
+}
+
+export interface ProfileReach {
+  readonly profile: string;
+  readonly runs: number;
+  readonly steps: number;
+  /** Runs that reached each state. */
+  readonly counts: Readonly<Record<ReachItem, number>>;
+  /** Why a state is out of reach in this profile (absent when it is possible). */
+  readonly impossible: Readonly<Partial<Record<ReachItem, string>>>;
+  /** Invariant failures met on the way (a clean implementation has none). */
+  readonly failures: readonly string[];
+}
+
+/** Replays `runs` generated programs of a profile (same generators as the suite) and counts reach. */
+export function measureReach(profile: string, runs: number, seed: number, config: AllocatorConfig = profileConfig(profile)): ProfileReach {
+  const programs: Program[] = fc.sample(makeProgramArbitrary(config), { seed, numRuns: runs });
+  const counts = Object.fromEntries(REACH_ITEMS.map((i) => [i, 0])) as Record<ReachItem, number>;
+  const failures: string[] = [];
+  let steps = 0;
+  for (const program of programs) {
+    const tracker = new ReachTracker();
+    const r = replay(config, program.commands, { observer: (ctx) => tracker.observe(ctx) });
+    steps += r.executed;
+    if (r.failure !== null) failures.push(`${r.failure.invariant} at step ${r.failure.step}: ${r.failure.message}`);
+    for (const item of tracker.reached()) counts[item]++;
+  }
+  const impossible: Partial<Record<ReachItem, string>> = {};
+  for (const item of REACH_ITEMS) {
+    const why = reachImpossibility(config, item);
+    if (why !== null) impossible[item] = why;
+  }
+  return { profile, runs: programs.length, steps, counts, impossible, failures };
+}
+
+/** The reach table as text: one row per state, one column per profile, percent of runs ('n/a' where impossible). */
+export function formatReachTable(reaches: readonly ProfileReach[]): string {
+  const head = ['state'.padEnd(24), ...reaches.map((r) => r.profile.padStart(12))].join(' ');
+  const rows = REACH_ITEMS.map((item) =>
+    [
+      item.padEnd(24),
+      ...reaches.map((r) => {
+        if (r.impossible[item] !== undefined) return 'n/a'.padStart(12);
+        return `${((100 * r.counts[item]) / Math.max(1, r.runs)).toFixed(0)}%`.padStart(12);
+      }),
+    ].join(' '),
+  );
+  const foot = ['runs'.padEnd(24), ...reaches.map((r) => String(r.runs).padStart(12))].join(' ');
+  return [head, ...rows, foot].join('\n');
+}
+
+/** States of a profile below `minShare` of runs although possible there. */
+export function reachShortfalls(r: ProfileReach, minShare: number): ReachItem[] {
+  return REACH_ITEMS.filter((item) => r.impossible[item] === undefined && r.counts[item] < minShare * r.runs);
+}
