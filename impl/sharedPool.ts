@@ -5,6 +5,8 @@
 import {
   HELD_NONE,
   Heap,
+  HeapCorruptionError,
+  SLAB_ACTIVE,
   SLAB_EMPTY,
   SLAB_UNUSED,
   STAGE_0,
@@ -150,6 +152,7 @@ function stage3Map(h: Heap, c: number, t: number): number {
  * leaves the orphan list, joins c's EMPTY list, and its SuperSlab's tier is re-evaluated.
  */
 export function releaseSlab(h: Heap, g: number): void {
+  if (h.slabState[g] !== SLAB_ACTIVE) throw new HeapCorruptionError(`release of slab ${g}, which is not ACTIVE`, h.slabBaseAddr(g));
   const c = h.slabCls[g] as number;
   const k = h.regionOfSlab(g);
   const s = g - k * h.slabsPerSS;
