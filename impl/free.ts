@@ -22,7 +22,7 @@ export const located = { slab: -1, base: 0, index: 0, region: 0, slabIndex: 0 };
 /** True when `ptr` is a pointer the pool owns (its region is a pool region). */
 export function isPoolPointer(h: Heap, ptr: number): boolean {
   const k = ptr >>> h.ssShift;
-  return k > 0 && k < h.regionLimit && h.os.kind[k] === RegionKind.POOL;
+  return k > 0 && k < h.regionLimit && h.regionKind[k] === RegionKind.POOL;
 }
 
 /**
@@ -33,7 +33,7 @@ export function locateTiny(h: Heap, ptr: number, checkLive: boolean): FreeCode {
   const base = ptr - 1;
   const k = base >>> h.ssShift;
   if (base < 0 || k === 0 || k >= h.regionLimit) return ERR_INVALID_POINTER;
-  if (h.os.kind[k] !== RegionKind.SUPERSLAB || h.ssRegistered[k] !== 1) return ERR_INVALID_POINTER;
+  if (h.regionKind[k] !== RegionKind.SUPERSLAB || h.ssRegistered[k] !== 1) return ERR_INVALID_POINTER;
   const s = (base & h.ssMask) >>> h.slabShift;
   const g = k * h.slabsPerSS + s;
   if (h.slabState[g] !== SLAB_ACTIVE) return ERR_INVALID_POINTER;

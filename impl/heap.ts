@@ -93,6 +93,9 @@ export class Heap {
   readonly sizeClass: Int8Array;
   readonly maxTinySize: number;
   readonly tinyHeapMask: number;
+  readonly metaLight: boolean;
+  /** The OS layer's region kinds (aliased here for the free path). */
+  readonly regionKind: Uint8Array;
 
   // geometry
   readonly os: OsLayer;
@@ -197,10 +200,12 @@ export class Heap {
       this.sizeClass[size] = c;
     }
     this.tinyHeapMask = cfg.tinyHeapClasses;
+    this.metaLight = cfg.metaLight;
 
     const poolRegions = cfg.poolBytes / cfg.superslabSize;
     this.os = new OsLayer(cfg.superslabSize, cfg.registryCapacity + poolRegions);
     this.mem = this.os.mem;
+    this.regionKind = this.os.kind;
     this.ssShift = this.os.regionShift;
     this.ssMask = this.os.regionMask;
     this.slabShift = Math.log2(cfg.slabSize);

@@ -40,7 +40,7 @@ export function pageAlloc(h: Heap, g: number, c: number): number {
 function accountAlloc(h: Heap, g: number, b: number): void {
   const k = b >>> h.ssShift;
   h.setLiveByBase(g, b);
-  if (!h.cfg.metaLight) {
+  if (!h.metaLight) {
     h.slabUsed[g] = (h.slabUsed[g] as number) + 1;
     h.ssTotalActive[k] = (h.ssTotalActive[k] as number) + 1;
     return;
