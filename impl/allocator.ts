@@ -12,7 +12,7 @@ import {
   ROUTE_TINY_FIRST,
   ROUTE_TINY_ONLY,
 } from './heap.ts';
-import { copyState } from './clone.ts';
+import { deepCopy } from './clone.ts';
 import { makeTestHooks } from './hooks.ts';
 import { FallbackPool } from './pool.ts';
 import { heapAlloc, pageAlloc } from './tinyHeap.ts';
@@ -21,6 +21,8 @@ import { drainThreadClass, exitThread, flushThread } from './threads.ts';
 import { trimReserve } from './segment.ts';
 import type { AllocatorStats, AllocatorView, FreeErrorKind } from './view.ts';
 import { makeView, statsOf } from './viewImpl.ts';
+
+const NO_SKIP: ReadonlySet<string> = new Set();
 
 const FREE_RESULTS: readonly FreeResult[] = Object.freeze([
   Object.freeze({ ok: true as const }),
@@ -195,10 +197,12 @@ export class TinyAllocator implements Allocator {
 
   /** A deep copy of the whole state (memory included); the copy and the original are independent. */
   clone(): TinyAllocator {
-    const copy = new TinyAllocator(this.config);
-    copyState(copy.heap, this.heap, ['os']);
-    copyState(copy.pool, this.pool);
-    copy.routeProfileName = this.routeProfileName;
+    const seen = new Map<object, unknown>();
+    const heap = deepCopy(this.heap, NO_SKIP, seen);
+    const pool = deepCopy(this.pool, NO_SKIP, seen); // shares the copied OS layer through `seen`
+    const copy = Object.create(TinyAllocator.prototype) as TinyAllocator;
+    Object.assign(copy, { config: this.config, heap, pool, routeProfileName: this.routeProfileName });
+    Object.assign(copy, { view: makeView(copy) });
     return copy;
   }
 }

@@ -1,28 +1,32 @@
 // Deep copies of an allocator's whole state, for the bounded model checker: exploring a state's
 // successors from a copy is far cheaper than replaying its path from the start.
 
-type Bag = Record<string, unknown>;
-
-function copyArray(dst: unknown[], src: readonly unknown[]): void {
-  dst.length = 0;
-  for (const v of src) dst.push(ArrayBuffer.isView(v) ? (v as Uint8Array).slice() : Array.isArray(v) ? v.slice() : v);
-}
-
 /**
- * Copies every typed array, array and primitive field of `src` into the same field of `dst`, in
- * place (so that aliases inside `dst`, like heap.mem === os.mem, stay aliases). Objects named in
- * `nested` are copied recursively; any other object field (config, fault flags) is shared, being
- * immutable.
+ * A deep copy of `value` that keeps aliasing (an object reached twice is copied once: heap.mem and
+ * os.mem stay one array), copies typed arrays and arrays, rebuilds class instances on their
+ * prototype without running constructors, and shares frozen objects (the config) and functions.
+ * Keys in `skip` are left out (the caller rebuilds them, e.g. a view that closes over its owner).
  */
-export function copyState(dst: object, src: object, nested: readonly string[] = []): void {
-  const d = dst as Bag;
-  const s = src as Bag;
-  for (const key of Object.keys(s)) {
-    const v = s[key];
-    const target = d[key];
-    if (ArrayBuffer.isView(v)) (target as Uint8Array).set(v as Uint8Array);
-    else if (Array.isArray(v)) copyArray(target as unknown[], v);
-    else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') d[key] = v;
-    else if (nested.includes(key) && typeof v === 'object' && v !== null) copyState(target as object, v, nested);
+export function deepCopy<T>(value: T, skip: ReadonlySet<string> = new Set(), seen: Map<object, unknown> = new Map()): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  const known = seen.get(value);
+  if (known !== undefined) return known as T;
+  if (ArrayBuffer.isView(value)) {
+    const copy = (value as unknown as Uint8Array).slice();
+    seen.set(value, copy);
+    return copy as unknown as T;
   }
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    seen.set(value, copy);
+    for (const item of value) copy.push(deepCopy(item, skip, seen));
+    return copy as T;
+  }
+  const copy = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
+  seen.set(value, copy);
+  for (const key of Object.keys(value)) {
+    if (skip.has(key)) continue;
+    copy[key] = deepCopy((value as Record<string, unknown>)[key], skip, seen);
+  }
+  return copy as T;
 }
