@@ -12,21 +12,19 @@ import type { ExitCode, SubcommandEntry } from './subcommand.ts';
 
 /**
  * The subcommand table. A subcommand is a module exporting a `Subcommand` (cli/subcommand.ts);
- * registering it is one entry here, loaded on demand. Two more are planned by other issues and
- * plug in the same way, e.g.:
- *
- *   mutants: { summary: 'kill matrix: every planted fault against the suite', load: async () => (await import('./mutants.ts')).mutantsCommand },
- *   explore: { summary: 'bounded model checking of small configurations', load: async () => (await import('./explore.ts')).exploreCommand },
+ * registering it is one entry here, loaded on demand.
  */
 export const SUBCOMMANDS: Readonly<Record<string, SubcommandEntry>> = {
   run: { summary: 'run the property suite; on failure minimise, write and explain the repro', load: async () => (await import('./run.ts')).runCommand },
   replay: { summary: 'replay a counterexample file step by step, with a map of the slab involved', load: async () => (await import('./replay.ts')).replayCommand },
   minimize: { summary: 'shrink a counterexample file further and rewrite it in place', load: async () => (await import('./minimizeCommand.ts')).minimizeCommand },
   list: { summary: 'list profiles, invariants and faults', load: async () => (await import('./list.ts')).listCommand },
+  mutants: { summary: 'kill matrix: every planted fault against the suite', load: async () => (await import('./mutants.ts')).mutantsCommand },
+  explore: { summary: 'bounded exhaustive model checking of a small profile, shortest counterexamples', load: async () => (await import('./explore.ts')).exploreCommand },
 };
 
 /** Planned subcommands (other issues): named in errors so a user knows they are coming. */
-const PLANNED: readonly string[] = ['mutants', 'explore'];
+const PLANNED: readonly string[] = [];
 
 export function topUsage(): string {
   const names = Object.keys(SUBCOMMANDS);

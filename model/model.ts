@@ -3,6 +3,7 @@
 // graveyard of freed addresses for stale and double frees, and the prediction of what each
 // allocation may return. Deterministic: no clock, no randomness.
 
+import { match } from 'ts-pattern';
 import type { AllocatorConfig, RouteKind, RouteProfile } from '../impl/index.ts';
 import { modelClassOfSize, modelRouteOf, POOL_CLASS } from './sizeClass.ts';
 
@@ -149,15 +150,12 @@ export class Model {
   predictAlloc(sizeBytes: number): AllocPrediction {
     const sizeClass = modelClassOfSize(this.config.strides, sizeBytes);
     const route = this.routeOfClass(sizeClass);
-    switch (route) {
-      case 'TINY_ONLY':
-        return { sizeClass, route, allowed: ['tiny', 'failed'], tinyFirst: true };
-      case 'TINY_FIRST':
-        return { sizeClass, route, allowed: ['tiny', 'pool', 'failed'], tinyFirst: true };
-      case 'POOL_ONLY':
-      case 'POOL':
-        return { sizeClass, route, allowed: ['pool', 'failed'], tinyFirst: false };
-    }
+    return match(route)
+      .returnType<AllocPrediction>()
+      .with('TINY_ONLY', () => ({ sizeClass, route, allowed: ['tiny', 'failed'], tinyFirst: true }))
+      .with('TINY_FIRST', () => ({ sizeClass, route, allowed: ['tiny', 'pool', 'failed'], tinyFirst: true }))
+      .with('POOL_ONLY', 'POOL', () => ({ sizeClass, route, allowed: ['pool', 'failed'], tinyFirst: false }))
+      .exhaustive();
   }
 
   // --- updating --------------------------------------------------------------------------------

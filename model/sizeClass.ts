@@ -1,6 +1,7 @@
 // The model's own size → class and class → route tables. Recomputed from the configuration and
 // SPEC §5/§6, never by calling impl/: the model must be an independent second opinion.
 
+import { match } from 'ts-pattern';
 import type { AllocatorConfig, RouteKind, RouteProfile } from '../impl/index.ts';
 
 /** Class of a request served by the pool because it is larger than every tiny class. */
@@ -28,18 +29,13 @@ export function tinyUsableBytes(config: AllocatorConfig, cls: number): number {
  * TINY_ONLY, C2 TINY_FIRST, C3 POOL_ONLY).
  */
 export function modelRouteOf(profile: RouteProfile, cls: number, classCount: number): RouteKind {
-  switch (profile) {
-    case 'conservative':
-      return 'TINY_FIRST';
-    case 'off':
-      return 'POOL_ONLY';
-    case 'full':
-      return 'TINY_ONLY';
-    case 'hot':
-      if (cls === classCount - 1) return 'POOL_ONLY';
-      if (cls < classCount / 2) return 'TINY_ONLY';
-      return 'TINY_FIRST';
-  }
+  return match(profile)
+    .returnType<RouteKind>()
+    .with('conservative', () => 'TINY_FIRST')
+    .with('off', () => 'POOL_ONLY')
+    .with('full', () => 'TINY_ONLY')
+    .with('hot', () => (cls === classCount - 1 ? 'POOL_ONLY' : cls < classCount / 2 ? 'TINY_ONLY' : 'TINY_FIRST'))
+    .exhaustive();
 }
 
 /** Slabs per SuperSlab. */

@@ -187,10 +187,11 @@ export function epilogueOf(config: AllocatorConfig, body: readonly SuiteCommand[
  *   capSqueeze   setSoftCap(c, small), allocs of c        → cap reached, tiny failure, pool fallback
  *   strand       (keep one block, free a slab, flush) per SuperSlab → DRAINING SuperSlabs, registry full
  *   recycle      allocs, frees, flush, trim, allocs       → a SuperSlab unmapped and its addresses reused
+ *   cacheRelease alloc, flush, allocs, frees newest first   → a cache overflow drain empties a let-go slab
  *   quiesce      frees of the oldest blocks, flush of every thread, trim → no-leak judged mid-run
  *   doubleFree   free(a, newest), badFree(b, double, newest dead)   → a double free the allocator sees
  * Some end with a stale free of the newest dead address, right after the release that made it stale.
- *   overflow     allocs by t, frees of the newest by t    → the thread cache overflows and drains
+ *   overflow     allocs by t, frees of the burst by t     → the thread cache overflows and drains
  */
 export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc.Arbitrary<SuiteCommand[]> {
   const threads = config.threads;
@@ -218,7 +219,13 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
     });
     options.push({
       weight: 2,
-      arbitrary: fc.tuple(thread, classSize, fc.integer({ min: 3, max: 8 }), fc.nat({ max: 2 })).map(([t, size, n, extra]) => [...allocs(t, size, n), ...freesNewest(t, Math.max(1, n - extra))]),
+      // Oldest first empties the slab the burst exhausted and set aside; newest first the current one.
+      arbitrary: fc
+        .tuple(thread, classSize, fc.integer({ min: 3, max: 10 }), fc.nat({ max: 2 }), fc.boolean())
+        .map(([t, size, n, extra, oldestFirst]) => [
+          ...allocs(t, size, n),
+          ...(oldestFirst ? Array.from({ length: n - extra }, (_, i) => new FreeCommand(t, -(n - i))) : freesNewest(t, Math.max(1, n - extra))),
+        ]),
     });
   }
   if (has('free') && has('flush') && threads >= 2) {
@@ -272,6 +279,22 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
         }
         return [...out, ...staleTail(t)];
       }),
+    });
+  }
+  // A let-go slab's last blocks come back through a cache overflow: allocate one or two blocks, flush
+  // (the thread lets go of its slab), allocate k more (from another slab), then free them newest
+  // first so that the kept blocks are freed last, on top of a full cache → the drain empties the
+  // unheld slab (or returns one of its blocks while the other is still cached).
+  if (has('free') && has('flush')) {
+    options.push({
+      weight: 1,
+      // One or two kept blocks: with two, the drain returns one while the other still sits in the cache.
+      arbitrary: fc.tuple(thread, classSize, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 2 })).map(([t, size, k, kept]) => [
+        ...allocs(t, size, kept),
+        new FlushCommand(t),
+        ...allocs(t, size, k),
+        ...freesNewest(t, k + kept),
+      ]),
     });
   }
   // Recycling: a slab's worth allocated and freed, the thread flushed, the reserve trimmed, then new

@@ -3,6 +3,7 @@
 // every freelist, thread cache and remote queue through raw memory itself. Every walk is bounded by
 // a capacity and detects cycles by the set of visited nodes: a broken list is reported, never hangs.
 
+import { match } from 'ts-pattern';
 import type { Allocator, AllocatorConfig, AllocatorView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
 import type { Model } from '../model/index.ts';
@@ -26,6 +27,14 @@ export interface SuperSlabSnapshot {
   readonly tier: SuperSlabView['tier'];
   readonly slabStates: readonly SlabView['state'][];
   readonly slabClasses: readonly number[];
+  /** True used (stored + delta) per slab. */
+  readonly slabUsed: readonly number[];
+  /** Blocks waiting on the remote queue. */
+  readonly slabRemote: readonly number[];
+  /** Blocks carved; never decreases while a slab stays bound (a drop means it was released and rebound). */
+  readonly slabCarved: readonly number[];
+  /** Whether the slab's owner held it (current, warm pool, TinyHeap page). */
+  readonly slabHeld: readonly boolean[];
   /** Bytes (class strides) of blocks the model held live in it. */
   readonly liveBytes: number;
 }
@@ -229,6 +238,10 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
       tier: ss.tier,
       slabStates: ss.slabs.map((s) => s.state),
       slabClasses: ss.slabs.map((s) => s.cls),
+      slabUsed: ss.slabs.map((s) => s.used + s.usedDelta),
+      slabCarved: ss.slabs.map((s) => s.carved),
+      slabRemote: ss.slabs.map((s) => s.remoteCount),
+      slabHeld: ss.slabs.map((s) => s.state === 'ACTIVE' && post.heldByOwner(s)),
       liveBytes: liveBytes.get(ss.base) ?? 0,
     });
   }
@@ -436,12 +449,9 @@ function walkHeap(post: PostState): HeapWalk {
 }
 
 function describePlace(p: FreePlace): string {
-  switch (p.list) {
-    case 'freelist':
-      return `the freelist of slab ${p.slabId}`;
-    case 'remote':
-      return `the remote queue of slab ${p.slabId}`;
-    case 'tls':
-      return `the TLS cache of t${p.thread}`;
-  }
+  return match(p.list)
+    .with('freelist', () => `the freelist of slab ${p.slabId}`)
+    .with('remote', () => `the remote queue of slab ${p.slabId}`)
+    .with('tls', () => `the TLS cache of t${p.thread}`)
+    .exhaustive();
 }

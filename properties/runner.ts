@@ -16,12 +16,14 @@ import { makeProgramArbitrary } from './arbitraries.ts';
 import type { Counterexample, ProfileResult, RunOptions, RunOutcome, StepRecord, SuiteOptions, SuiteResult } from './runnerApi.ts';
 import type { StepFailure, StepObserver } from './session.ts';
 import { Session } from './session.ts';
+import { checkWarmPoolHitRate, measureWarmPoolHitRate, warmPoolWorkload } from './warmPoolCheck.ts';
 
 export { INVARIANTS, INVARIANTS_BY_NAME } from './invariants/index.ts';
 export { makeCommandArbitrary, makeProgramArbitrary, fullSwarm, swarmArbitrary, epilogueOf } from './arbitraries.ts';
 export type { Program, Swarm } from './arbitraries.ts';
 export { commandFromData, commandText } from './commands/index.ts';
 export { Session } from './session.ts';
+export { checkWarmPoolHitRate, warmPoolWorkload } from './warmPoolCheck.ts';
 
 /** Runs per profile when neither `runs` nor `timeMs` says otherwise, for the whole default budget. */
 export const DEFAULT_SUITE_RUNS = 400;
@@ -38,19 +40,23 @@ interface ReplayResult {
   readonly executed: number;
   readonly records: StepRecord[];
   readonly session: Session;
+  /** With `normalize`: every processed command with its refs resolved (see SuiteCommand.normalize). */
+  readonly normalized: CommandData[];
 }
 
 /** The loop both entry points share. A command check() rejects is skipped and not executed. */
 export function replay(
   config: AllocatorConfig,
   commands: readonly SuiteCommand[],
-  options: { record?: boolean; observer?: StepObserver } = {},
+  options: { record?: boolean; observer?: StepObserver; normalize?: boolean } = {},
 ): ReplayResult {
   const session = new Session(config);
   if (options.observer !== undefined) session.observe(options.observer);
   const records: StepRecord[] = [];
+  const normalized: CommandData[] = [];
   for (let i = 0; i < commands.length; i++) {
     const command = commands[i] as SuiteCommand;
+    if (options.normalize === true) normalized.push(command.normalize(session));
     if (!command.check(session.model)) continue;
     const step = i + 1;
     const report = session.execute(command, step);
@@ -64,10 +70,10 @@ export function replay(
       });
     }
     if (report.failure !== null) {
-      return { failure: { ...report.failure, step }, steps: step, executed: session.stepsExecuted, records, session };
+      return { failure: { ...report.failure, step }, steps: step, executed: session.stepsExecuted, records, session, normalized };
     }
   }
-  return { failure: null, steps: commands.length, executed: session.stepsExecuted, records, session };
+  return { failure: null, steps: commands.length, executed: session.stepsExecuted, records, session, normalized };
 }
 
 export function runCommands(config: AllocatorConfig, commands: readonly CommandData[], options: RunOptions = {}): RunOutcome {
@@ -76,7 +82,16 @@ export function runCommands(config: AllocatorConfig, commands: readonly CommandD
     ...(options.record === true ? { records: r.records } : {}),
     ...(options.keepAllocator === true ? { allocator: r.session.allocator } : {}),
   };
-  if (r.failure === null) return { passed: true, steps: r.steps, ...extras };
+  if (r.failure === null) {
+    // The measured property is judged when asked, and on its own workload (so that a stored
+    // 'warm-pool-hit-rate' counterexample replays to the same verdict without options).
+    const workload = warmPoolWorkload(config);
+    if (workload !== null && (options.measure === 'warm-pool-hit-rate' || sameCommands(commands, workload.commands))) {
+      const m = measureWarmPoolHitRate(config, commands, workload.cls, workload.idealRate);
+      if (!m.passed) return { passed: false, invariant: 'warm-pool-hit-rate', step: r.steps, message: m.message, steps: r.steps, ...extras };
+    }
+    return { passed: true, steps: r.steps, ...extras };
+  }
   return {
     passed: false,
     invariant: r.failure.invariant,
@@ -86,6 +101,10 @@ export function runCommands(config: AllocatorConfig, commands: readonly CommandD
     ...(r.failure.slabId !== undefined ? { slabId: r.failure.slabId } : {}),
     ...extras,
   };
+}
+
+function sameCommands(a: readonly CommandData[], b: readonly CommandData[]): boolean {
+  return a.length === b.length && a.every((c, i) => JSON.stringify(c) === JSON.stringify(b[i]));
 }
 
 /** Thrown inside the fast-check property so that fast-check shrinks the failing program. */
@@ -165,9 +184,22 @@ export function runSuite(options: SuiteOptions): SuiteResult {
     steps += result.steps;
     const d = result.details;
     const passed = !d.failed || (d.interrupted && d.counterexample === null);
-    profiles.push({ profile, runs: result.runs, steps: result.steps, passed });
     if (!passed) {
+      profiles.push({ profile, runs: result.runs, steps: result.steps, passed });
       return { passed: false, seed: options.seed, steps, profiles, counterexample: toCounterexample(profile, config, options, d) };
+    }
+    // The measured property, once per profile after its runs passed.
+    const warm = checkWarmPoolHitRate(config);
+    profiles.push({ profile, runs: result.runs, steps: result.steps, passed: warm === null || warm.passed });
+    if (warm !== null && !warm.passed) {
+      const commands = warm.workload.commands;
+      return {
+        passed: false,
+        seed: options.seed,
+        steps,
+        profiles,
+        counterexample: { profile, config, faults: options.faults, seed: options.seed, path: null, commands, invariant: 'warm-pool-hit-rate', step: commands.length, message: warm.message },
+      };
     }
   }
   return { passed: true, seed: options.seed, steps, profiles, counterexample: null };
@@ -175,7 +207,8 @@ export function runSuite(options: SuiteOptions): SuiteResult {
 
 function toCounterexample(profile: string, config: AllocatorConfig, options: SuiteOptions, d: fc.RunDetails<[Program]>): Counterexample {
   const program = d.counterexample?.[0];
-  const commands = program === undefined ? [] : program.commands.map((c) => c.data);
+  // Stored with refs resolved to non-negative indexes (the generators name the newest block -1).
+  const commands = program === undefined ? [] : replay(config, program.commands, { normalize: true }).normalized;
   // Re-judged by the plain replay, so the counterexample says exactly what runCommands will say.
   const outcome = runCommands(config, commands);
   const fromError = d.errorInstance instanceof InvariantFailure ? d.errorInstance.failure : null;
@@ -192,7 +225,8 @@ function toCounterexample(profile: string, config: AllocatorConfig, options: Sui
     faults: options.faults,
     seed: d.seed,
     path: d.counterexamplePath,
-    commands,
+    // Commands after the failing step cannot matter: the failure is reported at the step that caused it.
+    commands: !outcome.passed ? commands.slice(0, outcome.step) : commands,
     invariant,
     step,
     message,

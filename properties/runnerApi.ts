@@ -38,6 +38,11 @@ export interface RunOptions {
   /** Keep a StepRecord per executed step. */
   readonly record?: boolean;
   readonly keepAllocator?: boolean;
+  /**
+   * After the run passes every invariant, also judge a measured property over the whole run
+   * (a 'warm-pool-hit-rate' counterexample replays with this set to 'warm-pool-hit-rate').
+   */
+  readonly measure?: 'warm-pool-hit-rate';
 }
 
 export interface Counterexample {

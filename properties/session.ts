@@ -41,6 +41,8 @@ export class Session implements StepTarget {
   private pre: StepSnapshot;
   private readonly observers: StepObserver[] = [];
   stepsExecuted = 0;
+  /** Context of the last executed step (tests judge single invariants on it). */
+  lastContext: CheckContext | null = null;
 
   constructor(config: AllocatorConfig, invariants: readonly Invariant[] = INVARIANTS) {
     this.config = config;
@@ -74,10 +76,11 @@ export class Session implements StepTarget {
     }
     this.stepsExecuted++;
     const ctx = new Ctx({ allocator: this.allocator, model: this.model, step, command: command.data, event: outcome.event, pre: this.pre });
+    this.lastContext = ctx;
     const failure = this.checkAll(ctx);
+    this.pre = takeSnapshot(ctx.post, this.model);
     if (failure !== null) return { outcome, failure };
     if (outcome.deferredError !== undefined) return { outcome, failure: { invariant: 'internal-error', message: outcome.deferredError } };
-    this.pre = takeSnapshot(ctx.post, this.model);
     for (const o of this.observers) o(ctx);
     return { outcome, failure: null };
   }

@@ -49,6 +49,10 @@ export class AllocCommand implements SuiteCommand {
     };
   }
 
+  normalize(_target: StepTarget): CommandData {
+    return this.data;
+  }
+
   toString(): string {
     return `alloc(t${this.thread}, ${this.sizeBytes})`;
   }

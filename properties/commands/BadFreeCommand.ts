@@ -1,11 +1,12 @@
-import type { Model } from '../../model/index.ts';
+import { match } from 'ts-pattern';
+import type { GraveEntry, Model } from '../../model/index.ts';
 import { predictFree, regionBaseOf, slabIdOfAddress, slabStartOf } from '../../model/index.ts';
 import type { BadFreeKind, CommandData } from '../commandData.ts';
 import { stateDigest } from '../digest.ts';
 import type { StepOutcome } from '../events.ts';
 import { hex } from '../events.ts';
 import type { StepTarget, SuiteCommand } from './Command.ts';
-import { validThread } from './Command.ts';
+import { normalizeRef, validThread } from './Command.ts';
 
 /** Ways of forging a foreign pointer; `offset` picks one (mod the count) and a parameter (offset / count). */
 const FOREIGN_VARIANTS = 6;
@@ -39,64 +40,72 @@ export class BadFreeCommand implements SuiteCommand {
 
   check(model: Model): boolean {
     if (!validThread(model, this.thread) || !Number.isInteger(this.ref) || !Number.isInteger(this.offset) || this.offset < 0) return false;
-    switch (this.bad) {
-      case 'double':
-      case 'stale':
-        return model.deadGraves().length > 0;
-      case 'interior': {
-        const b = model.liveAt(this.ref);
-        return b !== undefined && (b.front === 'tiny' || b.sizeBytes >= 2);
-      }
-      case 'forged':
-        return model.liveCount() > 0;
-      case 'foreign':
-        return true;
-    }
+    const live = model.liveAt(this.ref);
+    return match(this.bad)
+      .with('double', 'stale', () => model.deadGraves().length > 0)
+      .with('interior', () => live !== undefined && (live.front === 'tiny' || live.sizeBytes >= 2))
+      .with('forged', () => live !== undefined)
+      .with('foreign', () => true)
+      .exhaustive();
   }
 
   private aim(target: StepTarget): Aim | null {
     const { model, view, config } = target;
     const pick = <T>(xs: readonly T[], k: number): T => xs[((k % xs.length) + xs.length) % xs.length] as T;
-    switch (this.bad) {
-      case 'double':
-      case 'stale': {
-        const dead = model.deadGraves();
-        if (dead.length === 0) return null;
-        const isStale = (ptr: number, sizeClass: number, front: 'tiny' | 'pool'): boolean => {
-          const base = regionBaseOf(config, ptr - 1);
-          if (!view.isMapped(base)) return true;
-          const kind = view.mappedRegions().find((r) => r.base === base)?.kind;
-          if (kind !== (front === 'tiny' ? 'superslab' : 'pool')) return true;
-          if (front === 'pool') return false;
-          const slab = view.slab(slabIdOfAddress(config, ptr - 1));
-          return slab === undefined || slab.state !== 'ACTIVE' || slab.cls !== sizeClass;
-        };
-        if (this.bad === 'stale') {
-          const stale = dead.filter((g) => isStale(g.ptr, g.sizeClass, g.front));
-          if (stale.length > 0) {
-            const g = pick(stale, this.ref);
-            return { ptr: g.ptr, description: `stale ${g.front} address of class ${g.sizeClass}`, reallyStale: true };
-          }
-        }
-        const g = pick(dead, this.ref);
-        return { ptr: g.ptr, description: `freed ${g.front} address of class ${g.sizeClass}`, reallyStale: isStale(g.ptr, g.sizeClass, g.front) };
-      }
-      case 'interior': {
+    return match(this.bad)
+      .returnType<Aim | null>()
+      .with('double', 'stale', () => {
+        const { list, stale } = this.graveCandidates(target);
+        if (list.length === 0) return null;
+        const g = pick(list, this.ref);
+        return { ptr: g.ptr, description: `${stale ? 'stale' : 'freed'} ${g.front} address of class ${g.sizeClass}`, reallyStale: stale || this.isStale(target, g) };
+      })
+      .with('interior', () => {
         const b = model.liveAt(this.ref);
         if (b === undefined) return null;
         const span = b.front === 'tiny' ? (config.strides[b.sizeClass] as number) - 2 : b.sizeBytes - 1;
         if (span < 1) return null;
         const k = 1 + (this.offset % span);
         return { ptr: b.ptr + k, description: `live block ${hex(b.ptr)} + ${k}`, reallyStale: false };
-      }
-      case 'forged': {
+      })
+      .with('forged', () => {
         const b = model.liveAt(this.ref);
         if (b === undefined) return null;
         return { ptr: b.ptr, description: `live block ${hex(b.ptr)} with a forged header`, reallyStale: false };
-      }
-      case 'foreign':
-        return this.aimForeign(target);
+      })
+      .with('foreign', () => this.aimForeign(target))
+      .exhaustive();
+  }
+
+  /** Whether a freed address now lies in an unmapped region, or a slab released or rebound since. */
+  private isStale(target: StepTarget, g: GraveEntry): boolean {
+    const { view, config } = target;
+    const base = regionBaseOf(config, g.ptr - 1);
+    if (!view.isMapped(base)) return true;
+    const kind = view.mappedRegions().find((r) => r.base === base)?.kind;
+    if (kind !== (g.front === 'tiny' ? 'superslab' : 'pool')) return true;
+    if (g.front === 'pool') return false;
+    const slab = view.slab(slabIdOfAddress(config, g.ptr - 1));
+    return slab === undefined || slab.state !== 'ACTIVE' || slab.cls !== g.sizeClass;
+  }
+
+  /** The list `ref` indexes for double and stale frees: for 'stale', the stale addresses when there are any. */
+  private graveCandidates(target: StepTarget): { list: readonly GraveEntry[]; stale: boolean } {
+    const dead = target.model.deadGraves();
+    if (this.bad === 'stale') {
+      const stale = dead.filter((g) => this.isStale(target, g));
+      if (stale.length > 0) return { list: stale, stale: true };
     }
+    return { list: dead, stale: false };
+  }
+
+  normalize(target: StepTarget): CommandData {
+    const length = match(this.bad)
+      .with('double', 'stale', () => this.graveCandidates(target).list.length)
+      .with('interior', 'forged', () => target.model.liveCount())
+      .with('foreign', () => 0)
+      .exhaustive();
+    return { ...this.data, ref: normalizeRef(this.ref, length) } as CommandData;
   }
 
   private aimForeign(target: StepTarget): Aim {

@@ -2,6 +2,7 @@ import type { Model } from '../../model/index.ts';
 import type { CommandData } from '../commandData.ts';
 import type { StepOutcome } from '../events.ts';
 import type { StepTarget, SuiteCommand } from './Command.ts';
+import { normalizeRef } from './Command.ts';
 
 /** check(#ref): reads a live block's requested bytes back through the API and compares them. */
 export class CheckCommand implements SuiteCommand {
@@ -38,6 +39,10 @@ export class CheckCommand implements SuiteCommand {
       event: { kind: 'check', block, mismatchOffset, expectedByte, actualByte },
       result: mismatchOffset < 0 ? 'ok' : `mismatch at byte ${mismatchOffset}`,
     };
+  }
+
+  normalize(target: StepTarget): CommandData {
+    return { ...this.data, ref: normalizeRef(this.ref, target.model.liveCount()) } as CommandData;
   }
 
   toString(): string {

@@ -22,7 +22,18 @@ export interface SuiteCommand {
   /** Applicable in this model state? Reads the model only. */
   check(model: Model): boolean;
   run(target: StepTarget): StepOutcome;
+  /**
+   * The same command with its refs resolved against the state it runs in: the non-negative index
+   * (into the live list or the graveyard) of exactly what it will name. Replaying the normalised
+   * command from the same state does the same thing; counterexamples are stored this way.
+   */
+  normalize(target: StepTarget): CommandData;
   toString(): string;
+}
+
+/** A ref taken modulo a list length, as a non-negative index (0 for an empty list). */
+export function normalizeRef(ref: number, length: number): number {
+  return length === 0 ? 0 : ((ref % length) + length) % length;
 }
 
 export function validThread(model: Model, thread: number): boolean {

@@ -23,6 +23,10 @@ export class DrainCommand implements SuiteCommand {
     return { event: { kind: 'drain', thread: this.thread, cls: this.cls }, result: 'ok' };
   }
 
+  normalize(_target: StepTarget): CommandData {
+    return this.data;
+  }
+
   toString(): string {
     return `drain(t${this.thread}, c${this.cls})`;
   }

@@ -21,6 +21,10 @@ export class FlushCommand implements SuiteCommand {
     return { event: { kind: 'flush', thread: this.thread }, result: 'ok' };
   }
 
+  normalize(_target: StepTarget): CommandData {
+    return this.data;
+  }
+
   toString(): string {
     return `flush(t${this.thread})`;
   }

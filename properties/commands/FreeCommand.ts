@@ -3,7 +3,7 @@ import { slabIdOfAddress } from '../../model/index.ts';
 import type { CommandData } from '../commandData.ts';
 import type { StepOutcome } from '../events.ts';
 import type { StepTarget, SuiteCommand } from './Command.ts';
-import { validThread } from './Command.ts';
+import { normalizeRef, validThread } from './Command.ts';
 
 /** free(t, #ref): frees a live block; a thread other than the owner of its slab frees remotely. */
 export class FreeCommand implements SuiteCommand {
@@ -31,6 +31,10 @@ export class FreeCommand implements SuiteCommand {
       event: { kind: 'free', thread: this.thread, block, result, remote },
       result: result.ok ? 'ok' : result.error,
     };
+  }
+
+  normalize(target: StepTarget): CommandData {
+    return { ...this.data, ref: normalizeRef(this.ref, target.model.liveCount()) } as CommandData;
   }
 
   toString(): string {

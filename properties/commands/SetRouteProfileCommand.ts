@@ -22,6 +22,10 @@ export class SetRouteProfileCommand implements SuiteCommand {
     return { event: { kind: 'setRouteProfile' }, result: 'ok' };
   }
 
+  normalize(_target: StepTarget): CommandData {
+    return this.data;
+  }
+
   toString(): string {
     return `setRouteProfile(${this.profile})`;
   }

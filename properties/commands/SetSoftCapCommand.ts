@@ -24,6 +24,10 @@ export class SetSoftCapCommand implements SuiteCommand {
     return { event: { kind: 'setSoftCap', cls: this.cls, cap: this.cap }, result: 'ok' };
   }
 
+  normalize(_target: StepTarget): CommandData {
+    return this.data;
+  }
+
   toString(): string {
     return `setSoftCap(c${this.cls}, ${this.cap})`;
   }

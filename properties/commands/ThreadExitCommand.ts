@@ -21,6 +21,10 @@ export class ThreadExitCommand implements SuiteCommand {
     return { event: { kind: 'threadExit', thread: this.thread }, result: 'ok' };
   }
 
+  normalize(_target: StepTarget): CommandData {
+    return this.data;
+  }
+
   toString(): string {
     return `threadExit(t${this.thread})`;
   }

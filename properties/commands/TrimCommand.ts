@@ -16,6 +16,10 @@ export class TrimCommand implements SuiteCommand {
     return { event: { kind: 'trim' }, result: 'ok' };
   }
 
+  normalize(_target: StepTarget): CommandData {
+    return this.data;
+  }
+
   toString(): string {
     return 'trim()';
   }

@@ -3,6 +3,7 @@ import { canaryBytes, makeCanary } from '../../model/index.ts';
 import type { CommandData } from '../commandData.ts';
 import type { StepOutcome } from '../events.ts';
 import type { StepTarget, SuiteCommand } from './Command.ts';
+import { normalizeRef } from './Command.ts';
 
 /** write(#ref, seed): overwrites a live block's requested bytes with a new canary pattern. */
 export class WriteCommand implements SuiteCommand {
@@ -27,6 +28,10 @@ export class WriteCommand implements SuiteCommand {
     target.model.recordWrite(block.ptr, canary);
     const updated = target.model.liveByPointer(block.ptr) ?? block;
     return { event: { kind: 'write', block: updated }, result: 'ok' };
+  }
+
+  normalize(target: StepTarget): CommandData {
+    return { ...this.data, ref: normalizeRef(this.ref, target.model.liveCount()) } as CommandData;
   }
 
   toString(): string {

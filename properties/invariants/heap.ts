@@ -166,6 +166,31 @@ export const emptyRecycled: Invariant = {
             slabId: slab.slabId,
           };
         }
+        // The moment used reached 0 counts. A slab its owner did not hold, whose every outstanding
+        // block waited on its remote queue, is emptied by the drain of that queue in one go: it must
+        // be released then, not taken back into a warm pool while empty. (A thread-cache drain returns
+        // blocks one by one, and may legally re-warm the slab before its last block comes back.)
+        const before = ctx.pre.superslabs.get(ss.base);
+        const at = slab.slabIndex;
+        if (
+          before !== undefined &&
+          slab.state === 'ACTIVE' &&
+          slab.used + slab.usedDelta === 0 &&
+          slab.remoteCount === 0 &&
+          before.slabStates[at] === 'ACTIVE' &&
+          before.slabClasses[at] === slab.cls &&
+          // The same incarnation: a release in between (even an unmap and a remap of the whole
+          // SuperSlab at the same address within one allocation) resets carved.
+          slab.carved >= (before.slabCarved[at] as number) &&
+          (before.slabRemote[at] as number) > 0 &&
+          before.slabUsed[at] === before.slabRemote[at] &&
+          before.slabHeld[at] === false
+        ) {
+          return {
+            message: `slab ${slab.slabId} (class ${slab.cls}, owner ${slab.owner}) was emptied by the drain of its remote queue while its owner did not hold it, but was not released`,
+            slabId: slab.slabId,
+          };
+        }
         if (slab.state === 'EMPTY' && slab.owner !== -1) return { message: `EMPTY slab ${slab.slabId} is owned by t${slab.owner}`, slabId: slab.slabId };
         if (slab.state === 'UNUSED' && slab.cls !== -1) return { message: `UNUSED slab ${slab.slabId} is bound to class ${slab.cls}`, slabId: slab.slabId };
       }

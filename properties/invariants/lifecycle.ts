@@ -8,11 +8,34 @@ import { digestDifference } from '../digest.ts';
 import { hex } from '../events.ts';
 import { deltaThreshold } from '../../model/index.ts';
 
+/**
+ * A pool allocation fails only when its budget is spent (SPEC §6): judged conservatively, whatever
+ * the pool's own rounding — with room for another whole region under the budget, a request of at
+ * most half a region must succeed, and so must one that a free chunk holds with room to spare.
+ */
+function prematurePoolFailure(ctx: CheckContext, sizeBytes: number): string | null {
+  const pool = ctx.post.pool();
+  const need = sizeBytes + pool.headerBytes;
+  const regionBytes = ctx.config.superslabSize;
+  if (pool.mappedBytes + regionBytes <= pool.budgetBytes && need <= regionBytes / 2) {
+    return `the pool failed a ${sizeBytes}-byte request with ${pool.mappedBytes} of ${pool.budgetBytes} budget bytes mapped`;
+  }
+  const roomy = pool.blocks.find((b) => !b.allocated && b.chunkBytes >= need + 2 * pool.headerBytes + 8);
+  if (roomy !== undefined) return `the pool failed a ${sizeBytes}-byte request although free chunk ${hex(roomy.chunk)} holds ${roomy.chunkBytes} bytes`;
+  return null;
+}
+
 export const noPrematureFailure: Invariant = {
   name: 'no-premature-failure',
   check(ctx) {
     const ev = ctx.event;
-    if (ev.kind !== 'alloc' || !ev.prediction.tinyFirst || ev.prediction.sizeClass < 0) return null;
+    if (ev.kind !== 'alloc') return null;
+    // The pool was asked (its own sizes and routes, or a TINY_FIRST fallback) and returned nothing.
+    if (ev.servedBy === 'failed' && ev.prediction.route !== 'TINY_ONLY') {
+      const why = prematurePoolFailure(ctx, ev.sizeBytes);
+      if (why !== null) return { message: `alloc(t${ev.thread}, ${ev.sizeBytes}) returned 0: ${why}` };
+    }
+    if (!ev.prediction.tinyFirst || ev.prediction.sizeClass < 0) return null;
     if (ev.servedBy === 'tiny' || ev.servedBy === 'stray') return null;
     const c = ev.prediction.sizeClass;
     const t = ev.thread;
