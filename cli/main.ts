@@ -23,8 +23,6 @@ export const SUBCOMMANDS: Readonly<Record<string, SubcommandEntry>> = {
   explore: { summary: 'bounded exhaustive model checking of a small profile, shortest counterexamples', load: async () => (await import('./explore.ts')).exploreCommand },
 };
 
-/** Planned subcommands (other issues): named in errors so a user knows they are coming. */
-const PLANNED: readonly string[] = [];
 
 export function topUsage(): string {
   const names = Object.keys(SUBCOMMANDS);
@@ -55,7 +53,6 @@ function classify(argv: readonly string[]): Invocation {
   if (first.startsWith('-')) return { kind: 'error', error: { kind: 'usage', subcommand: null, message: `unknown option ${first} before the subcommand` } };
   const entry = Object.hasOwn(SUBCOMMANDS, first) ? SUBCOMMANDS[first] : undefined;
   if (entry === undefined) {
-    if (PLANNED.includes(first)) return { kind: 'error', error: { kind: 'usage', subcommand: null, message: `subcommand "${first}" is not available yet` } };
     return { kind: 'error', error: { kind: 'unknown-name', what: 'subcommand', name: first, known: Object.keys(SUBCOMMANDS) } };
   }
   return { kind: 'subcommand', name: first, entry, argv: rest };

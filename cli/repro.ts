@@ -184,9 +184,10 @@ export function parseCommand(raw: unknown, index: number, config: AllocatorConfi
         if (!isInt(v) || v < 0 || v >= config.strides.length) return fail(`must be a class 0..${config.strides.length - 1}`);
         break;
       case 'offset':
+      case 'ref': // a live index, taken modulo the live count: -1 names the newest block
         if (!isInt(v)) return fail('must be an integer');
         break;
-      default: // size, ref, seed, cap
+      default: // size, seed, cap
         if (!isInt(v) || v < 0) return fail('must be a non-negative integer');
     }
   }

@@ -189,7 +189,7 @@ export function epilogueOf(config: AllocatorConfig, body: readonly SuiteCommand[
  *   recycle      allocs, frees, flush, trim, allocs       → a SuperSlab unmapped and its addresses reused
  *   cacheRelease alloc, flush, allocs, frees newest first   → a cache overflow drain empties a let-go slab
  *   quiesce      frees of the oldest blocks, flush of every thread, trim → no-leak judged mid-run
- *   doubleFree   free(a, newest), badFree(b, double, newest dead)   → a double free the allocator sees
+ *   doubleFree   (alloc,) free newest, badFree(double, newest dead)  → a double free the allocator sees
  * Some end with a stale free of the newest dead address, right after the release that made it stale.
  *   overflow     allocs by t, frees of the burst by t     → the thread cache overflows and drains
  */
@@ -329,7 +329,12 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
   if (has('badFree') && swarm.badKinds.includes('double')) {
     options.push({
       weight: 1,
-      arbitrary: fc.tuple(thread, thread).map(([a, b]) => [new FreeCommand(a, -1), new BadFreeCommand(b, 'double', -1, 0)]),
+      // Either a fresh block freed by its owner (cached, header intact: the allocator sees a double
+      // free) or the newest live block freed by any thread (remote: the link clobbers the header).
+      arbitrary: fc.oneof(
+        fc.tuple(thread, classSize).map(([t, size]) => [new AllocCommand(t, size), new FreeCommand(t, -1), new BadFreeCommand(t, 'double', -1, 0)]),
+        fc.tuple(thread, thread).map(([a, b]) => [new FreeCommand(a, -1), new BadFreeCommand(b, 'double', -1, 0)]),
+      ),
     });
   }
   if (has('setSoftCap')) {

@@ -93,7 +93,9 @@ describe.concurrent('bad input: exit 2, one line naming the problem', () => {
   const cases: [string, readonly string[], RegExp][] = [
     ['no subcommand', [], /missing subcommand; one of run, replay, minimize, list/],
     ['unknown subcommand', ['frobnicate'], /unknown subcommand "frobnicate"/],
-    ['planned subcommand', ['mutants'], /subcommand "mutants" is not available yet/],
+    ['explore without --profile', ['explore', '--depth', '3'], /explore: missing --profile NAME/],
+    ['explore with a bad --depth', ['explore', '--profile', 'tiny', '--depth', '0'], /--depth/],
+    ['explore with an unknown profile', ['explore', '--profile', 'nope', '--depth', '2'], /unknown profile "nope"/],
     ['unknown option', ['run', '--frobnicate'], /run: unknown option --frobnicate/],
     ['--runs with --time', ['run', '--runs', '5', '--time', '3'], /--runs and --time cannot be used together/],
     ['non-numeric --seed', ['run', '--seed', 'abc'], /option --seed: must be a whole number \(got "abc"\)/],
