@@ -1,6 +1,9 @@
-// Loads the allocator for benchmarking: impl/ bundled by esbuild into one ES module, as it would
-// ship. (Under the tsx loader every cross-module import goes through a getter, which costs the
-// hot path ~2x and is an artifact of the development loader, not of the allocator.)
+// Loads code for benchmarking bundled by esbuild into one ES module, as it would ship. (Under the
+// tsx loader every cross-module import goes through a getter, which costs the allocator's hot path
+// ~2x and is an artifact of the development loader, not of the allocator.)
+//   loadBundledImpl   impl/ alone (the allocator section);
+//   loadBundledSuite  bench/suiteEntry.ts: the property suite, the kill matrix and impl/ in one
+//                     bundle (the checker and fault sections), npm packages left external.
 
 import { buildSync } from 'esbuild';
 import { mkdirSync } from 'node:fs';
@@ -8,12 +11,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 type ImplModule = typeof import('../impl/index.ts');
+export type SuiteModule = typeof import('./suiteEntry.ts');
 
-export async function loadBundledImpl(): Promise<ImplModule> {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function loadBundle<T>(entry: string, name: string): Promise<T> {
   const outDir = join(root, 'node_modules', '.cache', 'alloc-check');
   mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, 'impl.bundle.mjs');
-  buildSync({ entryPoints: [join(root, 'impl', 'index.ts')], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'error' });
-  return (await import(pathToFileURL(outfile).href)) as ImplModule;
+  const outfile = join(outDir, `${name}.bundle.mjs`);
+  buildSync({ entryPoints: [join(root, entry)], bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+  return (await import(pathToFileURL(outfile).href)) as T;
+}
+
+export function loadBundledImpl(): Promise<ImplModule> {
+  return loadBundle<ImplModule>(join('impl', 'index.ts'), 'impl');
+}
+
+export function loadBundledSuite(): Promise<SuiteModule> {
+  return loadBundle<SuiteModule>(join('bench', 'suiteEntry.ts'), 'suite');
 }

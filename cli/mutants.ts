@@ -29,7 +29,7 @@ import { err, ok } from './errors.ts';
 import type { Result } from './errors.ts';
 import { makeOut } from './io.ts';
 import type { Io } from './io.ts';
-import { minimize } from './minimize.ts';
+import { minimizeShortest } from './shortest.ts';
 import { displayPath, FORMAT_VERSION, writeRepro } from './repro.ts';
 import type { ReproFile } from './repro.ts';
 import { DEFAULT_OUT_DIR, MAX_SEED, MINIMIZE_TIME_MS } from './run.ts';
@@ -355,7 +355,7 @@ export function nonNegativeRefs(config: AllocatorConfig, commands: readonly Comm
 function keepRepro(fault: FaultName, ce: Counterexample, exact: ExactSearch | null, options: MatrixOptions, deps: MatrixDeps): Result<{ repro: WrittenRepro | null; note: string | null }> {
   const config = ce.config;
   const run = (c: AllocatorConfig, cmds: readonly CommandData[]): RunOutcome => deps.runCommands(c, cmds);
-  let m = minimize(config, ce.commands, ce.invariant, run, { timeMs: options.minimizeTimeMs });
+  let m = minimizeShortest(config, ce.commands, ce.invariant, run, { timeMs: options.minimizeTimeMs });
   if (!m.ok) {
     const o = m.error.outcome;
     return ok({ repro: null, note: `the counterexample did not reproduce in a plain replay (${o.passed ? 'it passed' : `got ${o.invariant}`}); no repro kept` });
@@ -364,7 +364,7 @@ function keepRepro(fault: FaultName, ce: Counterexample, exact: ExactSearch | nu
     const fixed = nonNegativeRefs(config, m.value.commands, m.value.outcome, deps);
     if (fixed === null) return ok({ repro: null, note: 'the minimal repro needs a negative block ref, which repro files cannot hold; no repro kept' });
     // Refs only move toward 0 from here, so they stay non-negative.
-    m = minimize(config, fixed, ce.invariant, run, { timeMs: options.minimizeTimeMs });
+    m = minimizeShortest(config, fixed, ce.invariant, run, { timeMs: options.minimizeTimeMs });
     if (!m.ok) return ok({ repro: null, note: 'the repro with non-negative refs did not reproduce; no repro kept' });
   }
   const commands = m.value.commands;

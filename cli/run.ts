@@ -9,7 +9,7 @@ import { describeThrown, err, ok } from './errors.ts';
 import type { Result } from './errors.ts';
 import { makeOut, makeProgress } from './io.ts';
 import type { Io, Out } from './io.ts';
-import { minimize } from './minimize.ts';
+import { minimizeShortest } from './shortest.ts';
 import { displayPath, FORMAT_VERSION, writeFileAtomic, writeRepro } from './repro.ts';
 import type { ReproFile } from './repro.ts';
 import { junitXml, numberedSteps, replayCommandLine, rerunCommandLine, stepRows, vitestSnippet } from './report.ts';
@@ -144,7 +144,7 @@ function reportCounterexample(ce: Counterexample, args: RunArgs, out: Out, { run
   out.line(s.red(s.bold(`FAILED: invariant "${ce.invariant}" broken`)) + ` (profile ${ce.profile}, faults: ${ce.faults.length === 0 ? 'none' : ce.faults.join(',')}, seed ${ce.seed})`);
   out.line(`  at step ${ce.step} of ${ce.commands.length} (after fast-check's shrinking): ${ce.message}`);
 
-  const m = minimize(config, ce.commands, ce.invariant, (c, cmds) => runCommands(c, cmds), { timeMs: MINIMIZE_TIME_MS });
+  const m = minimizeShortest(config, ce.commands, ce.invariant, (c, cmds) => runCommands(c, cmds), { timeMs: MINIMIZE_TIME_MS });
   let commands = ce.commands;
   let minimal = false;
   let note: string;

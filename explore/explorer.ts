@@ -19,6 +19,11 @@ export interface ExploreOptions {
   readonly alphabet?: readonly CommandData[];
   /** Bound on blocks live at once: an alloc is not tried while this many are live (default: none). */
   readonly maxLive?: number;
+  /**
+   * Look only for violations of this invariant: a transition that breaks another one is a dead end
+   * (not expanded), so the result is a shortest sequence whose FIRST failure is this invariant.
+   */
+  readonly targetInvariant?: FailureName;
   /** Called after each completed depth. */
   readonly onDepth?: (depth: number, distinctStates: number, transitions: number) => void;
 }
@@ -133,6 +138,7 @@ export function explore(config: AllocatorConfig, options: ExploreOptions): Explo
         transitions++;
         const step = child.execute(command, depth + 1);
         if (step.failure !== null) {
+          if (options.targetInvariant !== undefined && step.failure.invariant !== options.targetInvariant) continue;
           violation = { invariant: step.failure.invariant, message: step.failure.message, commands: [...path, data] };
           return report();
         }

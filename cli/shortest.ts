@@ -1,0 +1,48 @@
+// Minimisation that goes past 1-minimal: after the delta-debugging minimiser (no single command
+// removable), the bounded explorer searches every shorter sequence of its alphabet — plus the
+// repro's own commands — for one whose first failure is the same invariant. BFS order makes what it
+// finds a shortest such sequence within the budget.
+
+import type { AllocatorConfig } from '../impl/index.ts';
+import { alphabet } from '../explore/alphabet.ts';
+import { explore } from '../explore/explorer.ts';
+import type { CommandData } from '../properties/commandData.ts';
+import type { FailureName } from '../properties/runnerApi.ts';
+import { minimize, type MinimizeOptions, type MinimizeResult, type MinimizeError, type RunFn } from './minimize.ts';
+
+/** The explorer is only worth running where states are small (small-scope profiles). */
+const MAX_EXPLORED_SUPERSLAB_BYTES = 4096;
+export const DEFAULT_EXPLORE_MS = 3000;
+
+/** A shorter sequence failing first with `invariant`, or null (none within the budget, or not applicable). */
+export function shorterByExplorer(config: AllocatorConfig, commands: readonly CommandData[], invariant: FailureName, timeMs: number): CommandData[] | null {
+  if (commands.length <= 1 || config.superslabSize > MAX_EXPLORED_SUPERSLAB_BYTES) return null;
+  if (invariant === 'internal-error' || invariant === 'warm-pool-hit-rate') return null;
+  const letters = alphabet(config);
+  const known = new Set(letters.map((l) => JSON.stringify(l)));
+  for (const c of commands) {
+    const key = JSON.stringify(c);
+    if (known.has(key)) continue;
+    known.add(key);
+    letters.push(c);
+  }
+  const r = explore(config, { depth: commands.length - 1, timeMs, alphabet: letters, targetInvariant: invariant });
+  return r.violation === null ? null : [...r.violation.commands];
+}
+
+/** minimize(), then the explorer's shorter sequence (itself minimised) when it finds one. */
+export function minimizeShortest(
+  config: AllocatorConfig,
+  commands: readonly CommandData[],
+  invariant: FailureName,
+  run: RunFn,
+  options: MinimizeOptions & { readonly exploreMs?: number } = {},
+): { ok: true; value: MinimizeResult } | { ok: false; error: MinimizeError } {
+  const first = minimize(config, commands, invariant, run, options);
+  if (!first.ok) return first;
+  const shorter = shorterByExplorer(config, first.value.commands, invariant, options.exploreMs ?? DEFAULT_EXPLORE_MS);
+  if (shorter === null) return first;
+  const second = minimize(config, shorter, invariant, run, options);
+  if (!second.ok || second.value.commands.length >= first.value.commands.length) return first;
+  return { ok: true, value: { ...second.value, originalLength: first.value.originalLength, attempts: first.value.attempts + second.value.attempts } };
+}
