@@ -9,3 +9,4 @@ export { measureWarmPool } from '../properties/warmPool.ts';
 export { runKillMatrix, DEFAULT_SEED as MATRIX_DEFAULT_SEED, AIM_MS } from '../cli/mutants.ts';
 export { MINIMIZE_TIME_MS } from '../cli/run.ts';
 export { createAllocator, testHooks, profileConfig, FAULT_NAMES } from '../impl/index.ts';
+export { formatError } from '../cli/errors.ts';

@@ -12,13 +12,13 @@ import { minimize, type MinimizeOptions, type MinimizeResult, type MinimizeError
 
 /** The explorer is only worth running where states are small (small-scope profiles). */
 const MAX_EXPLORED_SUPERSLAB_BYTES = 4096;
-export const DEFAULT_EXPLORE_MS = 3000;
+export const DEFAULT_EXPLORE_MS = 8000;
 
-/** A shorter sequence failing first with `invariant`, or null (none within the budget, or not applicable). */
-export function shorterByExplorer(config: AllocatorConfig, commands: readonly CommandData[], invariant: FailureName, timeMs: number): CommandData[] | null {
-  if (commands.length <= 1 || config.superslabSize > MAX_EXPLORED_SUPERSLAB_BYTES) return null;
-  if (invariant === 'internal-error' || invariant === 'warm-pool-hit-rate') return null;
-  const letters = alphabet(config);
+/** The profile's alphabet cut down to the command kinds and threads the repro uses, plus its own commands. */
+function focusedAlphabet(config: AllocatorConfig, commands: readonly CommandData[]): CommandData[] {
+  const kinds = new Set(commands.map((c) => c.kind));
+  const threads = new Set(commands.flatMap((c) => ('thread' in c ? [c.thread] : [])));
+  const letters = alphabet(config).filter((l) => kinds.has(l.kind) && (!('thread' in l) || threads.has(l.thread)));
   const known = new Set(letters.map((l) => JSON.stringify(l)));
   for (const c of commands) {
     const key = JSON.stringify(c);
@@ -26,8 +26,28 @@ export function shorterByExplorer(config: AllocatorConfig, commands: readonly Co
     known.add(key);
     letters.push(c);
   }
-  const r = explore(config, { depth: commands.length - 1, timeMs, alphabet: letters, targetInvariant: invariant });
-  return r.violation === null ? null : [...r.violation.commands];
+  return letters;
+}
+
+/**
+ * A shorter sequence failing first with `invariant`, or null (none within the budget, or not
+ * applicable). Two exhaustive searches: first over the focused alphabet (the repro's own kinds and
+ * threads: small enough to go deep; no thread-renaming reduction, since it is not symmetric), then
+ * over the profile's whole alphabet with what is left of the budget.
+ */
+export function shorterByExplorer(config: AllocatorConfig, commands: readonly CommandData[], invariant: FailureName, timeMs: number): CommandData[] | null {
+  if (commands.length <= 1 || config.superslabSize > MAX_EXPLORED_SUPERSLAB_BYTES) return null;
+  if (invariant === 'internal-error' || invariant === 'warm-pool-hit-rate') return null;
+  const started = Date.now();
+  const focused = explore(config, { depth: commands.length - 1, timeMs: (timeMs * 3) / 4, alphabet: focusedAlphabet(config, commands), symmetry: false, targetInvariant: invariant });
+  let best = focused.violation === null ? null : [...focused.violation.commands];
+  const left = timeMs - (Date.now() - started);
+  const depth = (best?.length ?? commands.length) - 1;
+  if (left > 0 && depth >= 1) {
+    const full = explore(config, { depth, timeMs: left, targetInvariant: invariant });
+    if (full.violation !== null) best = [...full.violation.commands];
+  }
+  return best;
 }
 
 /** minimize(), then the explorer's shorter sequence (itself minimised) when it finds one. */
