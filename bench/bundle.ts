@@ -19,7 +19,7 @@ async function loadBundle<T>(entry: string, name: string): Promise<T> {
   const outDir = join(root, 'node_modules', '.cache', 'alloc-check');
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, `${name}.bundle.mjs`);
-  buildSync({ entryPoints: [join(root, entry)], bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+  buildSync({ entryPoints: [join(root, entry)], bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', sourcemap: 'linked', outfile, logLevel: 'error' });
   return (await import(pathToFileURL(outfile).href)) as T;
 }
 

@@ -6,12 +6,29 @@
 // TARGET: random-mixed-256 (the allocator workload on the bundled impl/, 10 x 1M iterations), or
 // checked-default / checked-tiny (only the checked passes of the checker section, on the bundled
 // suite, same programs and seed). Each runs several seconds of that work and little else.
+// harness-256 is no profile but a calibration: the random-mixed 256 loop itself, calling an
+// allocator whose alloc/free do nothing (run in its own process: in the bench it would make the
+// workload's call sites polymorphic).
 
 import { loadBundledImpl, loadBundledSuite } from './bundle.ts';
 import { checkedPasses } from './checkerBench.ts';
+import type { Allocator, FreeResult } from '../impl/index.ts';
 import { randomMixed } from './workloads.ts';
 
-const TARGETS = ['random-mixed-256', 'checked-default', 'checked-tiny'] as const;
+/** alloc and free that do nothing (a distinct non-zero pointer per call), for harness-256. */
+class NopAllocator {
+  private next = 0;
+  private readonly ok: FreeResult = { ok: true };
+  alloc(_thread: number, _size: number): number {
+    this.next = (this.next + 1) & 0xffff;
+    return this.next + 1;
+  }
+  free(_thread: number, _ptr: number): FreeResult {
+    return this.ok;
+  }
+}
+
+const TARGETS = ['random-mixed-256', 'checked-default', 'checked-tiny', 'harness-256'] as const;
 type Target = (typeof TARGETS)[number];
 
 async function run(t: Target): Promise<string> {
@@ -21,6 +38,15 @@ async function run(t: Target): Promise<string> {
       let ops = 0;
       for (let r = 0; r < 10; r++) ops += randomMixed(impl.createAllocator(impl.profileConfig('default')), 256, 1_000_000, 42).ops;
       return `${ops} allocator calls`;
+    }
+    case 'harness-256': {
+      const nop = new NopAllocator();
+      let best = 0;
+      for (let r = 0; r < 5; r++) {
+        const res = randomMixed(nop as unknown as Allocator, 256, 1_000_000, 42);
+        best = Math.max(best, res.ops / res.seconds);
+      }
+      return `the loop with no-op alloc/free calls: ${(best / 1e6).toFixed(1)}M calls/s (best of 5), ${((2 * 1e9) / best).toFixed(1)} ns per iteration`;
     }
     case 'checked-default':
       return `${checkedPasses(await loadBundledSuite(), 'default', 200, 2)} checked steps`;

@@ -1,10 +1,12 @@
-// Summarises a V8 CPU profile (`node --cpu-prof`): the top functions by self time, and self time
-// per source file. Code loaded from an esbuild bundle (bench/bundle.ts) is attributed to its source
-// file through the `// path/file.ts` markers esbuild writes before each module.
+// Summarises a V8 CPU profile (`node --cpu-prof`): the top functions by self time (with where they
+// are defined), the top functions by total time (self + callees: e.g. each invariant's check),
+// and self time per source file. Code loaded from an esbuild bundle (bench/bundle.ts
+// writes a source map beside it) is attributed to its TypeScript source through the map.
 //
 //   node --import tsx bench/profileSummary.ts FILE.cpuprofile [--top N]
 
 import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -13,10 +15,12 @@ interface CallFrame {
   readonly url: string;
   /** 0-based. */
   readonly lineNumber: number;
+  readonly columnNumber: number;
 }
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: CallFrame;
+  readonly children?: readonly number[];
 }
 interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
@@ -30,44 +34,47 @@ function isProfile(v: unknown): v is CpuProfile {
   return Array.isArray(o.nodes) && Array.isArray(o.samples) && Array.isArray(o.timeDeltas);
 }
 
-/** For a bundle: sorted [line, source file] markers; for anything else: null. */
-const markerCache = new Map<string, readonly (readonly [number, string])[] | null>();
-function markersOf(url: string): readonly (readonly [number, string])[] | null {
-  const known = markerCache.get(url);
-  if (known !== undefined) return known;
-  let markers: (readonly [number, string])[] | null = null;
-  if (url.endsWith('.bundle.mjs')) {
-    const path = url.startsWith('file:') ? fileURLToPath(url) : url;
-    if (existsSync(path)) {
-      markers = [];
-      readFileSync(path, 'utf8')
-        .split('\n')
-        .forEach((line, i) => {
-          const m = /^\/\/ ((?:impl|model|properties|cli|bench|explore)\/\S+\.ts)$/.exec(line);
-          if (m !== null) markers?.push([i, m[1] as string]);
-        });
-    }
-  }
-  markerCache.set(url, markers);
-  return markers;
+const ROOT_MARK = '/work/main/';
+
+/** Path relative to the repository when it lies inside it. */
+function relative(path: string): string {
+  const p = path.replace(/^file:\/\//, '');
+  const nm = p.lastIndexOf('node_modules/');
+  if (nm >= 0) return p.slice(nm + 'node_modules/'.length).split('/').slice(0, 2).join('/').replace(/\/(lib|dist|cjs|esm)$/, '');
+  const root = p.indexOf(ROOT_MARK);
+  if (root >= 0) return p.slice(root + ROOT_MARK.length);
+  const up = p.lastIndexOf('../');
+  return up >= 0 ? p.slice(up + 3) : p;
 }
 
-function sourceOf(frame: CallFrame): string {
-  const { url, lineNumber } = frame;
-  if (url === '') return '(native/vm)';
-  const markers = markersOf(url);
-  if (markers !== null) {
-    let file = '(bundle prelude)';
-    for (const [line, f] of markers) {
-      if (line > lineNumber) break;
-      file = f;
-    }
-    return file;
+const mapCache = new Map<string, SourceMap | null>();
+function sourceMapOf(url: string): SourceMap | null {
+  const known = mapCache.get(url);
+  if (known !== undefined) return known;
+  let map: SourceMap | null = null;
+  if (url.startsWith('file:') && url.endsWith('.mjs')) {
+    const path = `${fileURLToPath(url)}.map`;
+    if (existsSync(path)) map = new SourceMap(JSON.parse(readFileSync(path, 'utf8')) as SourceMapPayload);
   }
-  const nm = url.indexOf('node_modules/');
-  if (nm >= 0) return url.slice(nm + 'node_modules/'.length).split('/').slice(0, 2).join('/').replace(/\/(lib|dist|cjs|esm)$/, '');
-  const root = url.indexOf('/work/main/');
-  return root >= 0 ? url.slice(root + '/work/main/'.length) : url.replace(/^file:\/\//, '');
+  mapCache.set(url, map);
+  return map;
+}
+
+/** Source file and 1-based line where the frame's function is defined. */
+function locate(frame: CallFrame): { file: string; where: string } {
+  const { url, lineNumber, columnNumber } = frame;
+  if (url === '') return { file: '(native/vm)', where: '(native/vm)' };
+  const map = sourceMapOf(url);
+  if (map !== null) {
+    const e = map.findEntry(lineNumber, columnNumber);
+    if ('originalSource' in e && typeof e.originalSource === 'string') {
+      const file = relative(e.originalSource);
+      return { file, where: `${file}:${e.originalLine + 1}` };
+    }
+  }
+  const file = relative(url);
+  // Files run through the tsx loader carry tsx's own line numbers: the file alone.
+  return { file, where: file.startsWith('node:') || !file.includes('/') || file.endsWith('.ts') ? file : `${file}:${lineNumber + 1}` };
 }
 
 function main(): void {
@@ -91,6 +98,19 @@ function main(): void {
     process.exit(2);
   }
   const byId = new Map(raw.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of raw.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const keyOf = new Map<number, { key: string; file: string }>();
+  const keyOfNode = (n: ProfileNode): { key: string; file: string } => {
+    let k = keyOf.get(n.id);
+    if (k === undefined) {
+      const { file, where } = locate(n.callFrame);
+      k = { key: `${n.callFrame.functionName === '' ? '(anonymous)' : n.callFrame.functionName}  ${where}`, file };
+      keyOf.set(n.id, k);
+    }
+    return k;
+  };
+  const totalByFn = new Map<string, number>();
   const selfByFn = new Map<string, number>();
   const selfByFile = new Map<string, number>();
   let total = 0;
@@ -105,8 +125,17 @@ function main(): void {
       return;
     }
     total += dt;
-    const src = sourceOf(node.callFrame);
-    const key = `${name === '' ? '(anonymous)' : name}  [${src}]`;
+    const { key, file: src } = keyOfNode(node);
+    // Total time: once per distinct function on the sample's stack (recursion counted once).
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const n = byId.get(id);
+      if (n === undefined) break;
+      const k = keyOfNode(n).key;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      totalByFn.set(k, (totalByFn.get(k) ?? 0) + dt);
+    }
     selfByFn.set(key, (selfByFn.get(key) ?? 0) + dt);
     selfByFile.set(src, (selfByFile.get(src) ?? 0) + dt);
   });
@@ -115,6 +144,9 @@ function main(): void {
   console.log(`${file}: ${(total / 1e6).toFixed(2)} s of samples (idle/program excluded: ${(idle / 1e6).toFixed(2)} s)`);
   console.log(`\ntop ${top} functions by self time`);
   for (const [k, us] of [...selfByFn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${share(us)} ${msOf(us)}  ${k}`);
+  console.log(`\ntop ${top} functions by total time (self + callees), the profile's roots and runners left out`);
+  const skip = /^\(root\)|^\(program\)|^\(anonymous\)  (node:|\(native)|  node:|  tsx|  esbuild|^run  bench\/profile|^main  /;
+  for (const [k, us] of [...totalByFn].filter(([k]) => !skip.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${share(us)} ${msOf(us)}  ${k}`);
   console.log('\nself time by source file');
   for (const [k, us] of [...selfByFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${share(us)} ${msOf(us)}  ${k}`);
 }

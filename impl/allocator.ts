@@ -5,7 +5,7 @@ import type { Allocator, FreeResult, TestHooks } from './api.ts';
 import { FREE_OK, type FreeCode } from './codes.ts';
 import type { AllocatorConfig, RouteProfile } from './config.ts';
 import { ROUTE_PROFILES, makeConfig } from './config.ts';
-import { freeTiny, isPoolPointer, locateTiny, located } from './free.ts';
+import { freeTiny, isPoolPointer, locateTiny, located, ownerFreeFast } from './free.ts';
 import {
   Heap,
   ROUTE_POOL_ONLY,
@@ -24,8 +24,10 @@ import { makeView, statsOf } from './viewImpl.ts';
 
 const NO_SKIP: ReadonlySet<string> = new Set();
 
+const FREED: FreeResult = Object.freeze({ ok: true as const });
+
 const FREE_RESULTS: readonly FreeResult[] = Object.freeze([
-  Object.freeze({ ok: true as const }),
+  FREED,
   ...(['invalid-pointer', 'interior-pointer', 'header-mismatch', 'double-free'] as const).map((error: FreeErrorKind) =>
     Object.freeze({ ok: false as const, error }),
   ),
@@ -113,10 +115,16 @@ export class TinyAllocator implements Allocator {
     return ptr;
   }
 
+  /** Fast path: a live block freed by its owner thread. Everything else goes to freeSlow. */
   free(thread: number, ptr: number): FreeResult {
     const h = this.heap;
-    h.checkThread(thread);
-    if (ptr === 0) return FREE_RESULTS[FREE_OK] as FreeResult;
+    if (ptr >>> 0 === ptr && thread >>> 0 === thread && thread < h.threads && ownerFreeFast(h, thread, ptr)) return FREED;
+    return this.freeSlow(thread, ptr);
+  }
+
+  private freeSlow(thread: number, ptr: number): FreeResult {
+    this.heap.checkThread(thread);
+    if (ptr === 0) return FREED;
     return this.result(this.freeCode(thread, ptr));
   }
 

@@ -11,15 +11,9 @@ import {
 } from './heap.ts';
 import { acquireSlab, releaseSlab } from './sharedPool.ts';
 
-/** Marks block `base` of slab g live in the application and counts it in its SuperSlab's totalActive. */
-export function markAllocated(h: Heap, g: number, base: number): void {
-  const k = base >>> h.ssShift;
-  h.setLiveByBase(g, base);
-  h.ssTotalActive[k] = (h.ssTotalActive[k] as number) + 1;
-}
-
 /** Pops the head of cache i (class c), checking its header: a wrong one is corruption, never returned. */
 export function popTls(h: Heap, i: number, c: number, base: number): number {
+  const k = base >>> h.ssShift;
   const m = h.memOf(base);
   const o = base & h.ssMask;
   if (m[o] !== (h.magic | c)) {
@@ -27,7 +21,16 @@ export function popTls(h: Heap, i: number, c: number, base: number): number {
   }
   h.tlsHead[i] = ((m[o + 1] as number) | ((m[o + 2] as number) << 8) | ((m[o + 3] as number) << 16) | ((m[o + 4] as number) << 24)) >>> 0;
   h.tlsCount[i] = (h.tlsCount[i] as number) - 1;
-  markAllocated(h, h.slabIdOf(base), base);
+  // Live bit and counts, with the region and slab already at hand.
+  const s = o >>> h.slabShift;
+  const g = k * h.slabsPerSS + s;
+  const stride = h.slabStride[g] as number;
+  const idx = h.indexInSlab(g, base - (h.slabStart[g] as number));
+  const bits = h.liveBits[k] as Uint32Array;
+  const w = s * h.bitmapWords + (idx >>> 5);
+  bits[w] = (bits[w] as number) | (1 << (idx & 31));
+  h.ssLiveBytes[k] = (h.ssLiveBytes[k] as number) + stride;
+  h.ssTotalActive[k] = (h.ssTotalActive[k] as number) + 1;
   return base;
 }
 
