@@ -53,6 +53,8 @@ export interface CheckerProfileFigures {
   readonly checkedOverImplOnly: number;
   readonly checkedSeconds: number;
   readonly implOnlySeconds: number;
+  /** Share of the impl-only time spent in createAllocator (one per program, on both sides). */
+  readonly implOnlyCreateShare: number;
   /** fast-check's search over the same number of runs at the same seed (generation included). */
   readonly suiteStepsPerSec: number;
   readonly suiteSteps: number;
@@ -77,6 +79,8 @@ interface Recorded {
   readonly ops: readonly BareOp[];
   /** Every pointer alloc returned in the checked run, in order (0 for a failure). */
   readonly allocPtrs: readonly number[];
+  /** Whether a forged-header bad free is among the ops (it needs testHooks). */
+  readonly forged: boolean;
 }
 
 type Allocator = ReturnType<SuiteModule['createAllocator']>;
@@ -133,9 +137,10 @@ function bareOpOf(d: CommandData, event: StepEvent | undefined): BareOp {
 }
 
 /** The implementation alone. Returns the steps processed; with `verify`, compares every alloc's pointer. */
-function runBare(suite: SuiteModule, config: AllocatorConfig, ops: readonly BareOp[], scratch: Uint8Array, verify?: { ptrs: readonly number[]; at: number }): number {
+function runBare(suite: SuiteModule, config: AllocatorConfig, rec: Recorded, scratch: Uint8Array, verify?: { at: number }): number {
+  const ops = rec.ops;
   const a: Allocator = suite.createAllocator(config);
-  const hooks = verify === undefined && !ops.some((o) => o.k === 'badFree' && o.forgedXor !== 0) ? null : suite.testHooks(a);
+  const hooks = rec.forged ? suite.testHooks(a) : null;
   const live: number[] = [];
   const sizes: number[] = [];
   const at = (ref: number): number => {
@@ -147,7 +152,7 @@ function runBare(suite: SuiteModule, config: AllocatorConfig, ops: readonly Bare
     switch (op.k) {
       case 'alloc': {
         const p = a.alloc(op.t, op.size);
-        if (verify !== undefined && p !== verify.ptrs[verify.at++]) throw new Error(`checker bench: the impl-only replay diverged at step ${i + 1} (alloc returned ${p}, the checked run ${verify.ptrs[verify.at - 1]})`);
+        if (verify !== undefined && p !== rec.allocPtrs[verify.at++]) throw new Error(`checker bench: the impl-only replay diverged at step ${i + 1} (alloc returned ${p}, the checked run ${rec.allocPtrs[verify.at - 1]})`);
         if (p !== 0) {
           live.push(p);
           sizes.push(op.size);
@@ -195,7 +200,8 @@ function runBare(suite: SuiteModule, config: AllocatorConfig, ops: readonly Bare
         break;
       case 'badFree': {
         let r;
-        if (op.forgedXor !== 0 && hooks !== null) {
+        if (op.forgedXor !== 0) {
+          if (hooks === null) throw new Error('checker bench: a forged bad free without testHooks');
           const h = op.ptr - 1;
           const restore = a.view.readU8(h);
           hooks.pokeU8(h, (restore ^ op.forgedXor) & 0xff);
@@ -243,14 +249,14 @@ export function runCheckerProfile(suite: SuiteModule, plan: CheckerPlan): Checke
   const recorded: Recorded[] = programs.map((cmds) => {
     const rec = { ops: [] as BareOp[], allocPtrs: [] as number[] };
     runChecked(suite, config, cmds, rec);
-    return rec;
+    return { ...rec, forged: rec.ops.some((o) => o.k === 'badFree' && o.forgedXor !== 0) };
   });
   const steps = recorded.reduce((s, r) => s + r.ops.length, 0);
   let maxSize = 1;
   for (const s of streams) for (const c of s) if (c.kind === 'alloc') maxSize = Math.max(maxSize, c.size);
   const scratch = new Uint8Array(maxSize).fill(0xa5);
   // Untimed: the impl-only replay must hand out exactly what the checked run got.
-  for (const r of recorded) runBare(suite, config, r.ops, scratch, { ptrs: r.allocPtrs, at: 0 });
+  for (const r of recorded) runBare(suite, config, r, scratch, { at: 0 });
 
   let checkedSteps = 0;
   const checkedSeconds = bestOf(plan.checkedRepeats, () => {
@@ -259,7 +265,10 @@ export function runCheckerProfile(suite: SuiteModule, plan: CheckerPlan): Checke
   });
   if (checkedSteps !== steps) throw new Error(`checker bench: the checked run executed ${checkedSteps} steps, the recording ${steps}`);
   const implOnlySeconds = bestOf(plan.implOnlyRepeats, () => {
-    for (const r of recorded) runBare(suite, config, r.ops, scratch);
+    for (const r of recorded) runBare(suite, config, r, scratch);
+  });
+  const createSeconds = bestOf(plan.implOnlyRepeats, () => {
+    for (let i = 0; i < recorded.length; i++) suite.createAllocator(config);
   });
 
   // The whole search, as `alloc-check run` does it (fast-check generation, replay, checks).
@@ -280,6 +289,7 @@ export function runCheckerProfile(suite: SuiteModule, plan: CheckerPlan): Checke
     checkedOverImplOnly: checkedStepsPerSec / implOnlyStepsPerSec,
     checkedSeconds,
     implOnlySeconds,
+    implOnlyCreateShare: Math.min(1, createSeconds / implOnlySeconds),
     suiteStepsPerSec: search.steps / searchSeconds,
     suiteSteps: search.steps,
   };
@@ -295,7 +305,7 @@ export interface CheckerFigures {
 export function runCheckerBench(suite: SuiteModule, scale: number): CheckerFigures {
   const n = (base: number): number => Math.max(10, Math.round(base * scale));
   return {
-    default: runCheckerProfile(suite, { profile: 'default', programs: n(200), checkedRepeats: 2, implOnlyRepeats: 5 }),
-    tiny: runCheckerProfile(suite, { profile: 'tiny', programs: n(1000), checkedRepeats: 2, implOnlyRepeats: 5 }),
+    default: runCheckerProfile(suite, { profile: 'default', programs: n(200), checkedRepeats: 3, implOnlyRepeats: 10 }),
+    tiny: runCheckerProfile(suite, { profile: 'tiny', programs: n(1000), checkedRepeats: 3, implOnlyRepeats: 10 }),
   };
 }

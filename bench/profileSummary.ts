@@ -77,6 +77,12 @@ function locate(frame: CallFrame): { file: string; where: string } {
   return { file, where: file.startsWith('node:') || !file.includes('/') || file.endsWith('.ts') ? file : `${file}:${lineNumber + 1}` };
 }
 
+// `... | head` closes the pipe early: stop quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 function main(): void {
   let file: string;
   let top = 25;
