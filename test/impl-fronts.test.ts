@@ -1,19 +1,7 @@
 // Unit scenarios for the TinyHeap front, metaLight, the warm pool, routes and the pool (issue 3).
 import { describe, expect, it } from 'vitest';
+import { xorshift32 as xorshift } from '../bench/workloads.ts';
 import { createAllocator, profileConfig, testHooks, type Allocator, type FaultName } from '../impl/index.ts';
-
-/** xorshift32: the workloads' own deterministic generator. */
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 /** Every slab's deltas: the largest |delta| over threshold, and whether any unheld slab has one. */
 function deltaReport(a: Allocator): { worstRatio: number; unheldNonZero: number } {
