@@ -2,8 +2,7 @@
 // alphabet, every invariant checked on every transition, states deduplicated by canonical
 // fingerprints. BFS order makes the first violation found a shortest one.
 
-import { cloneAllocator, testHooks, type AllocatorConfig } from '../impl/index.ts';
-import type { Model } from '../model/index.ts';
+import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
 import { INVARIANTS, Session, commandFromData } from '../properties/runner.ts';
 import type { FailureName } from '../properties/runnerApi.ts';
@@ -65,17 +64,6 @@ function pathOf(node: PathNode): CommandData[] {
   return out.reverse();
 }
 
-/** A deep, independent copy of a Session (allocator, model); the pre-step snapshot is immutable and shared. */
-function cloneSession(s: Session): Session {
-  const allocator = cloneAllocator(s.allocator);
-  const model = Object.create(Object.getPrototypeOf(s.model) as object) as Model;
-  // structuredClone keeps the aliasing between the model's live list and its index.
-  Object.assign(model, structuredClone({ ...s.model }));
-  const copy = Object.create(Session.prototype) as Session;
-  Object.assign(copy, { ...s, allocator, hooks: testHooks(allocator), model, observers: [] });
-  return copy;
-}
-
 /** Rebuilds the state at the end of `path` (its transitions were checked when first explored). */
 function materialize(config: AllocatorConfig, path: readonly CommandData[]): Session {
   const session = new Session(config, []);
@@ -133,8 +121,7 @@ export function explore(config: AllocatorConfig, options: ExploreOptions): Explo
         const command = commandFromData(data);
         if (!command.check(parent.model)) continue;
         if (data.kind === 'alloc' && parent.model.liveCount() >= maxLive) continue;
-        const child = cloneSession(parent);
-        Object.assign(child, { invariants: INVARIANTS });
+        const child = parent.clone(INVARIANTS);
         transitions++;
         const step = child.execute(command, depth + 1);
         if (step.failure !== null) {

@@ -30,13 +30,6 @@ export function permutations(n: number): number[][] {
   return out;
 }
 
-/** Reads the model's per-thread "settled" flags; fails loudly if the model's shape changed. */
-function settledOf(model: Model): readonly boolean[] {
-  const settled = (model as unknown as { settled?: unknown }).settled;
-  if (!Array.isArray(settled)) throw new Error('fingerprint: the model no longer has per-thread settled flags');
-  return settled as boolean[];
-}
-
 /** FNV-1a over a string, two independent 32-bit lanes: a 64-bit fingerprint as 16 hex digits. */
 function hash64(text: string): string {
   let a = 0x811c9dc5;
@@ -98,7 +91,7 @@ function collect(view: AllocatorView, model: Model): Collected {
   for (const g of model.graveyard()) parts.push(`G${g.ptr},${g.front},${g.sizeClass},${g.regionBase}`);
   for (let c = 0; c < view.classCount; c++) parts.push(`m${model.softCap(c)}`);
   parts.push(`mp${model.routeProfile()}`);
-  const settled = settledOf(model);
+  const settled = model.settledThreads();
   const threads: string[] = [];
   for (let t = 0; t < view.config.threads; t++) {
     const cls = view

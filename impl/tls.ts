@@ -21,15 +21,7 @@ export function popTls(h: Heap, i: number, c: number, base: number): number {
   }
   h.tlsHead[i] = ((m[o + 1] as number) | ((m[o + 2] as number) << 8) | ((m[o + 3] as number) << 16) | ((m[o + 4] as number) << 24)) >>> 0;
   h.tlsCount[i] = (h.tlsCount[i] as number) - 1;
-  // Live bit and counts, with the region and slab already at hand.
-  const s = o >>> h.slabShift;
-  const g = k * h.slabsPerSS + s;
-  const stride = h.slabStride[g] as number;
-  const idx = h.indexInSlab(g, base - (h.slabStart[g] as number));
-  const bits = h.liveBits[k] as Uint32Array;
-  const w = s * h.bitmapWords + (idx >>> 5);
-  bits[w] = (bits[w] as number) | (1 << (idx & 31));
-  h.ssLiveBytes[k] = (h.ssLiveBytes[k] as number) + stride;
+  h.setLiveByBase(k * h.slabsPerSS + (o >>> h.slabShift), base);
   h.ssTotalActive[k] = (h.ssTotalActive[k] as number) + 1;
   return base;
 }

@@ -138,6 +138,27 @@ export class Model {
   }
 
   /** Everything freed and every thread flushed since: the state in which `no-leak` is judged. */
+  /** Per thread: flushed (or exited) since the last alloc/free of anyone. */
+  settledThreads(): readonly boolean[] {
+    return this.settled;
+  }
+
+  /** A deep, independent copy (for the explorer); the live list and its index stay aliased in the copy. */
+  clone(): Model {
+    const copy = new Model(this.config);
+    for (const block of this.liveList) {
+      const b: LiveBlock = { ...block };
+      copy.liveList.push(b);
+      copy.liveByPtr.set(b.ptr, b);
+    }
+    copy.graves.push(...this.graves);
+    copy.caps.splice(0, copy.caps.length, ...this.caps);
+    copy.profile = this.profile;
+    copy.settled.splice(0, copy.settled.length, ...this.settled);
+    copy.serialCounter = this.serialCounter;
+    return copy;
+  }
+
   quiescent(): boolean {
     return this.liveList.length === 0 && this.settled.every((s) => s);
   }

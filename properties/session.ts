@@ -4,7 +4,7 @@
 // step's pre-step snapshot.
 
 import type { Allocator, AllocatorConfig, TestHooks } from '../impl/index.ts';
-import { createAllocator, testHooks } from '../impl/index.ts';
+import { cloneAllocator, createAllocator, testHooks } from '../impl/index.ts';
 import { Model } from '../model/index.ts';
 import type { CheckContext, Invariant, StepSnapshot } from './checkContext.ts';
 import { CheckContext as Ctx, PostState, takeSnapshot } from './checkContext.ts';
@@ -51,6 +51,26 @@ export class Session implements StepTarget {
     this.model = new Model(config);
     this.invariants = invariants;
     this.pre = takeSnapshot(new PostState(this.allocator.view), this.model);
+  }
+
+  /**
+   * A deep, independent copy (allocator, model) that checks with `invariants`; the pre-step
+   * snapshot is immutable and shared; observers are not copied.
+   */
+  clone(invariants: readonly Invariant[] = this.invariants): Session {
+    const copy = Object.create(Session.prototype) as Session;
+    const allocator = cloneAllocator(this.allocator);
+    Object.assign(copy, {
+      config: this.config,
+      allocator,
+      hooks: testHooks(allocator),
+      model: this.model.clone(),
+      invariants,
+      pre: this.pre,
+      observers: [],
+      stepsExecuted: this.stepsExecuted,
+    });
+    return copy;
   }
 
   get view() {
