@@ -1,8 +1,10 @@
 // `alloc-check explore --profile NAME --depth D [--time S] [--faults a,b] [--max-live N]
-//  [--no-symmetry] [--out DIR] [--json]`: the bounded exhaustive model checker (explore/).
+//  [--workers N] [--no-symmetry] [--out DIR] [--json]`: the bounded exhaustive model checker (explore/).
 
+import { availableParallelism } from 'node:os';
 import { PROFILE_NAMES, profileConfig } from '../impl/index.ts';
 import { explore, type ExploreReport } from '../explore/explorer.ts';
+import { exploreParallel } from '../explore/parallel.ts';
 import { faultsOption, intOption, parseOptions, secondsOption } from './args.ts';
 import { err, ok, type Result } from './errors.ts';
 import { makeOut } from './io.ts';
@@ -11,8 +13,11 @@ import { replayCommandLine } from './report.ts';
 import { commandText } from '../properties/runner.ts';
 import type { Subcommand } from './subcommand.ts';
 
+/** The default never takes more than this many threads, whatever the machine. */
+const MAX_DEFAULT_WORKERS = 8;
+
 const usage = `usage: alloc-check explore --profile NAME --depth D [--time S] [--faults a,b] [--max-live N]
-                           [--no-symmetry] [--out DIR] [--json]
+                           [--workers N] [--no-symmetry] [--out DIR] [--json]
 
 Breadth-first search over every command sequence of a finite alphabet derived from the profile
 (one size per class and one pool size; free of live index #0..#2 from every thread; drain, flush
@@ -26,6 +31,9 @@ written in the counterexample format and can be replayed with \`alloc-check repl
   --time S         wall-clock budget in seconds (default 60); the report says the depth completed
   --faults a,b     planted faults to switch on
   --max-live N     bound: no alloc is tried while N blocks are live (default: no bound)
+  --workers N      worker threads that expand states, 1..64 (default: the cores available, at most
+                   ${MAX_DEFAULT_WORKERS}); 1 runs in this thread. The states, the distinct states and the
+                   violation found are the same for every N
   --no-symmetry    do not reduce by thread renaming
   --out DIR        where a counterexample is written (default counterexamples/)
   --json           stdout holds only {"profile","depth","exhausted","states","distinctStates",
@@ -40,6 +48,7 @@ const OPTIONS = {
   time: { type: 'string' },
   faults: { type: 'string' },
   'max-live': { type: 'string' },
+  workers: { type: 'string' },
   'no-symmetry': { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
@@ -64,17 +73,20 @@ export const exploreCommand: Subcommand = {
     if (!faults.ok) return faults;
     const maxLive = v['max-live'] === undefined ? ok(Number.POSITIVE_INFINITY) : intOption('--max-live', v['max-live'], 1, 1000);
     if (!maxLive.ok) return maxLive;
+    const workers = v.workers === undefined ? ok(Math.max(1, Math.min(MAX_DEFAULT_WORKERS, availableParallelism()))) : intOption('--workers', v.workers, 1, 64);
+    if (!workers.ok) return workers;
     const config = profileConfig(v.profile, { faults: [...faults.value] });
     const out = makeOut(io, v.json === true);
     const symmetry = v['no-symmetry'] !== true;
-    out.line(`alloc-check explore: profile ${v.profile}, depth ${depth.value}, budget ${seconds.value} s, symmetry ${symmetry ? 'on' : 'off'}${faults.value.length > 0 ? `, faults: ${faults.value.join(', ')}` : ''}${Number.isFinite(maxLive.value) ? `, at most ${maxLive.value} live` : ''}`);
-    const report = explore(config, {
+    out.line(`alloc-check explore: profile ${v.profile}, depth ${depth.value}, budget ${seconds.value} s, symmetry ${symmetry ? 'on' : 'off'}, ${workers.value} worker${workers.value === 1 ? '' : 's'}${faults.value.length > 0 ? `, faults: ${faults.value.join(', ')}` : ''}${Number.isFinite(maxLive.value) ? `, at most ${maxLive.value} live` : ''}`);
+    const options = {
       depth: depth.value,
       timeMs: seconds.value * 1000,
       symmetry,
       maxLive: maxLive.value,
-      onDepth: (d, distinct, transitions) => out.line(`  depth ${d}: ${distinct} distinct states, ${transitions} transitions checked`),
-    });
+      onDepth: (d: number, distinct: number, transitions: number) => out.line(`  depth ${d}: ${distinct} distinct states, ${transitions} transitions checked`),
+    };
+    const report = workers.value === 1 ? explore(config, options) : await exploreParallel(config, { ...options, workers: workers.value });
     const written = writeViolation(report, v.profile, config, v.out ?? 'counterexamples');
     if (!written.ok) return written;
     printReport(out, report);
@@ -127,6 +139,7 @@ function printReport(out: ReturnType<typeof makeOut>, r: ExploreReport): void {
   out.line(`states generated     ${r.states} (transitions checked; alphabet of ${r.alphabetSize})`);
   out.line(`distinct states      ${r.distinctStates}`);
   out.line(`states per second    ${r.statesPerSec}`);
-  out.line(`bytes per state      ${r.bytesPerState} (fingerprint + path node)`);
+  out.line(`bytes per state      ${r.bytesPerState} (fingerprint tables${r.workers > 1 ? `, ${r.workers} worker replicas` : ''} and path store, measured)`);
+  out.line(`workers              ${r.workers}`);
   out.line(`elapsed              ${(r.elapsedMs / 1000).toFixed(1)} s`);
 }

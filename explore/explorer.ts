@@ -4,10 +4,12 @@
 
 import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
-import { INVARIANTS, Session, commandFromData } from '../properties/runner.ts';
+import { Session } from '../properties/runner.ts';
 import type { FailureName } from '../properties/runnerApi.ts';
 import { alphabet as defaultAlphabet } from './alphabet.ts';
-import { fingerprint } from './fingerprint.ts';
+import { expand, searchSpace } from './expand.ts';
+import { fingerprintLanes } from './fingerprint.ts';
+import { FingerprintSet, PathStore } from './stores.ts';
 
 export interface ExploreOptions {
   readonly depth: number;
@@ -45,95 +47,76 @@ export interface ExploreReport {
   /** Distinct states after deduplication (the root included). */
   readonly distinctStates: number;
   readonly statesPerSec: number;
-  /** Estimated bytes the explorer keeps per distinct state (fingerprint + path node). */
+  /** Bytes the explorer keeps per distinct state: its fingerprint tables and path store, measured. */
   readonly bytesPerState: number;
   readonly elapsedMs: number;
   readonly alphabetSize: number;
+  /** Threads that expanded states (1: this one). */
+  readonly workers: number;
   readonly violation: ExploreViolation | null;
 }
 
-/** A state is kept as the path that reached it (its parent and last command), not as a copy. */
-interface PathNode {
-  readonly parent: PathNode | null;
-  readonly command: CommandData | null;
+/** The report of a search at this point (shared by explore and exploreParallel). */
+export function reportOf(r: {
+  readonly options: ExploreOptions;
+  readonly started: number;
+  readonly depthCompleted: number;
+  readonly exhausted: boolean;
+  readonly transitions: number;
+  readonly distinctStates: number;
+  /** Bytes of every fingerprint table and path store the search keeps. */
+  readonly storedBytes: number;
+  readonly alphabetSize: number;
+  readonly workers: number;
+  readonly violation: ExploreViolation | null;
+}): ExploreReport {
+  const elapsedMs = Math.max(1, Date.now() - r.started);
+  return {
+    depth: r.options.depth,
+    depthCompleted: r.depthCompleted,
+    exhausted: r.exhausted,
+    states: r.transitions,
+    distinctStates: r.distinctStates,
+    statesPerSec: Math.round((r.transitions / elapsedMs) * 1000),
+    bytesPerState: Math.round(r.storedBytes / r.distinctStates),
+    elapsedMs,
+    alphabetSize: r.alphabetSize,
+    workers: r.workers,
+    violation: r.violation,
+  };
 }
-
-function pathOf(node: PathNode): CommandData[] {
-  const out: CommandData[] = [];
-  for (let n: PathNode | null = node; n !== null && n.command !== null; n = n.parent) out.push(n.command);
-  return out.reverse();
-}
-
-/** Rebuilds the state at the end of `path` (its transitions were checked when first explored). */
-function materialize(config: AllocatorConfig, path: readonly CommandData[]): Session {
-  const session = new Session(config, []);
-  path.forEach((data, i) => {
-    const command = commandFromData(data);
-    if (!command.check(session.model)) throw new Error(`explore: path step ${i + 1} (${command.toString()}) is no longer applicable`);
-    const report = session.execute(command, i + 1);
-    if (report.failure !== null) throw new Error(`explore: path step ${i + 1} failed on replay: ${report.failure.message}`);
-  });
-  session.resnapshot();
-  return session;
-}
-
-/** Approximate heap bytes of one stored state: its fingerprint in the set and its path node. */
-const BYTES_PER_FINGERPRINT = 16 /* chars */ * 1 + 16 /* string header */ + 24 /* set entry */;
-const BYTES_PER_NODE = 32 /* object */ + 8 /* array slot */;
 
 export function explore(config: AllocatorConfig, options: ExploreOptions): ExploreReport {
   const letters = options.alphabet ?? defaultAlphabet(config);
-  const symmetry = options.symmetry ?? true;
-  const maxLive = options.maxLive ?? Infinity;
+  const space = searchSpace(config, letters, { symmetry: options.symmetry ?? true, maxLive: options.maxLive ?? Infinity, targetInvariant: options.targetInvariant });
   const started = Date.now();
   const deadline = options.timeMs === undefined ? Infinity : started + options.timeMs;
   const root = new Session(config, []);
-  const seen = new Set<string>([fingerprint(root.view, root.model, { symmetry })]);
-  let frontier: PathNode[] = [{ parent: null, command: null }];
+  const seen = new FingerprintSet();
+  seen.add(fingerprintLanes(root.view, root.model, { symmetry: space.symmetry }));
+  const paths = new PathStore();
+  let frontier: number[] = [0];
   let transitions = 0;
   let depthCompleted = 0;
   let exhausted = false;
   let violation: ExploreViolation | null = null;
 
-  const report = (): ExploreReport => {
-    const elapsedMs = Math.max(1, Date.now() - started);
-    return {
-      depth: options.depth,
-      depthCompleted,
-      exhausted,
-      states: transitions,
-      distinctStates: seen.size,
-      statesPerSec: Math.round((transitions / elapsedMs) * 1000),
-      bytesPerState: BYTES_PER_FINGERPRINT + BYTES_PER_NODE,
-      elapsedMs,
-      alphabetSize: letters.length,
-      violation,
-    };
-  };
+  const report = (): ExploreReport =>
+    reportOf({ options, started, depthCompleted, exhausted, transitions, distinctStates: seen.size, storedBytes: seen.byteLength + paths.byteLength, alphabetSize: letters.length, workers: 1, violation });
 
   for (let depth = 0; depth < options.depth; depth++) {
-    const next: PathNode[] = [];
+    const next: number[] = [];
     for (const node of frontier) {
       if (Date.now() > deadline) return report();
-      const path = pathOf(node);
-      const parent = materialize(config, path);
-      for (const data of letters) {
-        const command = commandFromData(data);
-        if (!command.check(parent.model)) continue;
-        if (data.kind === 'alloc' && parent.model.liveCount() >= maxLive) continue;
-        const child = parent.clone(INVARIANTS);
-        transitions++;
-        const step = child.execute(command, depth + 1);
-        if (step.failure !== null) {
-          if (options.targetInvariant !== undefined && step.failure.invariant !== options.targetInvariant) continue;
-          violation = { invariant: step.failure.invariant, message: step.failure.message, commands: [...path, data] };
-          return report();
-        }
-        const f = fingerprint(child.view, child.model, { symmetry });
-        if (seen.has(f)) continue;
-        seen.add(f);
-        next.push({ parent: node, command: data });
+      const path = paths.path(node);
+      const expansion = expand(space, path, seen);
+      transitions += expansion.transitions;
+      if (expansion.violation !== null) {
+        const v = expansion.violation;
+        violation = { invariant: v.invariant, message: v.message, commands: [...path, v.letter].map((l) => letters[l] as CommandData) };
+        return report();
       }
+      for (const f of expansion.fresh) next.push(paths.add(node, f.letter));
     }
     depthCompleted = depth + 1;
     options.onDepth?.(depthCompleted, seen.size, transitions);

@@ -30,8 +30,14 @@ export function permutations(n: number): number[][] {
   return out;
 }
 
-/** FNV-1a over a string, two independent 32-bit lanes: a 64-bit fingerprint as 16 hex digits. */
-function hash64(text: string): string {
+/** A 64-bit fingerprint as two 32-bit lanes (unsigned). */
+export interface FingerprintLanes {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** FNV-1a over a string, two independent 32-bit lanes: a 64-bit fingerprint. */
+function hash64(text: string): FingerprintLanes {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;
   for (let i = 0; i < text.length; i++) {
@@ -40,7 +46,12 @@ function hash64(text: string): string {
     b = Math.imul(b ^ ch, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+  return { hi: a >>> 0, lo: b >>> 0 };
+}
+
+/** 16 hex digits. */
+export function fingerprintText(f: FingerprintLanes): string {
+  return f.hi.toString(16).padStart(8, '0') + f.lo.toString(16).padStart(8, '0');
 }
 
 /** FNV-1a over the bytes of every mapped region (order and kind included): a number per state. */
@@ -51,8 +62,9 @@ function bytesHash(view: AllocatorView): string {
   for (const region of view.mappedRegions()) {
     a = Math.imul(a ^ (region.base >>> 0), 0x01000193);
     b = Math.imul(b ^ (region.kind === 'pool' ? 0x5bd1 : 0x9e37), 0x5bd1e995);
+    const bytes = view.readRange(region.base, size);
     for (let o = 0; o < size; o++) {
-      const x = view.readU8(region.base + o);
+      const x = bytes[o] as number;
       a = Math.imul(a ^ x, 0x01000193);
       b = Math.imul(b ^ x, 0x5bd1e995);
       b ^= b >>> 13;
@@ -126,7 +138,7 @@ export interface FingerprintOptions {
  * The canonical fingerprint: with symmetry, the smallest description over every renaming of the
  * threads (so it is the same for every member of an orbit); without, the identity renaming.
  */
-export function fingerprint(view: AllocatorView, model: Model, options: FingerprintOptions = {}): string {
+export function fingerprintLanes(view: AllocatorView, model: Model, options: FingerprintOptions = {}): FingerprintLanes {
   const threads = view.config.threads;
   const collected = collect(view, model);
   const identity = Array.from({ length: threads }, (_, t) => t);
@@ -137,4 +149,9 @@ export function fingerprint(view: AllocatorView, model: Model, options: Fingerpr
     if (best === undefined || d < best) best = d;
   }
   return hash64(best as string);
+}
+
+/** The canonical fingerprint as 16 hex digits. */
+export function fingerprint(view: AllocatorView, model: Model, options: FingerprintOptions = {}): string {
+  return fingerprintText(fingerprintLanes(view, model, options));
 }

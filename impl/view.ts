@@ -171,6 +171,8 @@ export interface AllocatorView {
   readU8(addr: number): number;
   /** Little-endian u32 at any byte address. */
   readU32(addr: number): number;
+  /** A copy of `length` bytes from `addr`; throws RangeError unless they all lie in one mapped region. */
+  readRange(addr: number, length: number): Uint8Array;
   isMapped(addr: number): boolean;
   /** Bytes of any address whose region has backing memory, mapped or not (for stale-pointer checks). */
   peekU8(addr: number): number | undefined;

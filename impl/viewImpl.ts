@@ -17,9 +17,11 @@ import {
   TIER_HOT,
 } from './heap.ts';
 import { RegionKind } from './os.ts';
+import type { AllocatorConfig, RouteProfile } from './config.ts';
 import type {
   AllocatorStats,
   AllocatorView,
+  PoolView,
   RouteKind,
   SlabStateName,
   SlabView,
@@ -146,86 +148,154 @@ export function statsOf(a: TinyAllocator): AllocatorStats {
   };
 }
 
-export function makeView(a: TinyAllocator): AllocatorView {
-  const h = a.heap;
-  const S = h.slabsPerSS;
-  const mappedSuperslabs = (): number[] => {
+/**
+ * The read-only view of one allocator. A class, not an object of closures: the explorer makes one
+ * for every state copy, and prototype methods cost nothing to create.
+ */
+class HeapView implements AllocatorView {
+  readonly config: AllocatorConfig;
+  readonly slabsPerSuperslab: number;
+  readonly classCount: number;
+  private readonly a: TinyAllocator;
+  private readonly h: Heap;
+
+  constructor(a: TinyAllocator) {
+    this.a = a;
+    this.h = a.heap;
+    this.config = a.heap.cfg;
+    this.slabsPerSuperslab = a.heap.slabsPerSS;
+    this.classCount = a.heap.classCount;
+  }
+
+  private mappedSuperslabs(): number[] {
+    const h = this.h;
     const out: number[] = [];
     for (let k = 1; k < h.regionLimit; k++) if (h.os.kind[k] === RegionKind.SUPERSLAB) out.push(k);
     return out;
-  };
-  const checkClass = (c: number): void => h.checkClass(c);
-  return {
-    config: h.cfg,
-    slabsPerSuperslab: S,
-    classCount: h.classCount,
-    superslabs: () => mappedSuperslabs().map((k) => superslabView(h, k)),
-    superslab: (base) => {
-      const k = Math.floor(base / h.cfg.superslabSize);
-      if (base % h.cfg.superslabSize !== 0 || k <= 0 || k >= h.regionLimit || h.os.kind[k] !== RegionKind.SUPERSLAB) return undefined;
-      return superslabView(h, k);
-    },
-    slab: (id) => {
-      if (!Number.isInteger(id) || id < 0 || id >= h.regionLimit * S) return undefined;
-      const k = Math.floor(id / S);
-      if (h.os.kind[k] !== RegionKind.SUPERSLAB && h.liveBits[k] === undefined) return undefined;
-      return slabView(h, id);
-    },
-    registry: () => h.registered.map((k) => k * h.cfg.superslabSize),
-    registryByClass: (c) => {
-      checkClass(c);
-      return (h.byClass[c] as number[]).map((k) => k * h.cfg.superslabSize);
-    },
-    mappedRegions: () => {
-      const out: { base: number; kind: 'superslab' | 'pool' }[] = [];
-      for (let k = 1; k < h.regionLimit; k++) {
-        const kind = h.os.kind[k];
-        if (kind === RegionKind.SUPERSLAB) out.push({ base: k * h.cfg.superslabSize, kind: 'superslab' });
-        else if (kind === RegionKind.POOL) out.push({ base: k * h.cfg.superslabSize, kind: 'pool' });
-      }
-      return out;
-    },
-    emptyList: (c) => {
-      checkClass(c);
-      return [...(h.emptyLists[c] as number[])];
-    },
-    orphanList: (c) => {
-      checkClass(c);
-      return [...(h.orphanLists[c] as number[])];
-    },
-    activeSlots: (c) => {
-      checkClass(c);
-      return h.activeSlots[c] as number;
-    },
-    softCap: (c) => {
-      checkClass(c);
-      return h.softCapNow[c] as number;
-    },
-    classHint: (c) => {
-      checkClass(c);
-      return (h.classHint[c] as number) * h.cfg.superslabSize;
-    },
-    reserve: () => h.reserve.map((k) => k * h.cfg.superslabSize),
-    thread: (t) => {
-      h.checkThread(t);
-      return threadView(h, t);
-    },
-    routeProfile: () => a.routeProfile,
-    routes: () => Array.from(h.routes, routeName),
-    pool: () => a.pool.view(),
-    stats: () => statsOf(a),
-    readU8: (addr) => {
-      if (!h.os.isMapped(addr)) throw new RangeError(`0x${addr.toString(16)} is not in a mapped region`);
-      return h.readU8(addr);
-    },
-    readU32: (addr) => {
-      if (!h.os.isMapped(addr) || !h.os.isMapped(addr + 3)) throw new RangeError(`0x${addr.toString(16)}+4 is not in a mapped region`);
-      return h.readU32(addr);
-    },
-    isMapped: (addr) => h.os.isMapped(addr),
-    peekU8: (addr) => {
-      const m = h.mem[addr >>> h.ssShift];
-      return m === undefined ? undefined : (m[addr & h.ssMask] as number);
-    },
-  };
+  }
+
+  superslabs(): readonly SuperSlabView[] {
+    return this.mappedSuperslabs().map((k) => superslabView(this.h, k));
+  }
+
+  superslab(base: number): SuperSlabView | undefined {
+    const h = this.h;
+    const k = Math.floor(base / h.cfg.superslabSize);
+    if (base % h.cfg.superslabSize !== 0 || k <= 0 || k >= h.regionLimit || h.os.kind[k] !== RegionKind.SUPERSLAB) return undefined;
+    return superslabView(h, k);
+  }
+
+  slab(id: number): SlabView | undefined {
+    const h = this.h;
+    const S = h.slabsPerSS;
+    if (!Number.isInteger(id) || id < 0 || id >= h.regionLimit * S) return undefined;
+    const k = Math.floor(id / S);
+    if (h.os.kind[k] !== RegionKind.SUPERSLAB && h.liveBits[k] === undefined) return undefined;
+    return slabView(h, id);
+  }
+
+  registry(): readonly number[] {
+    return this.h.registered.map((k) => k * this.h.cfg.superslabSize);
+  }
+
+  registryByClass(c: number): readonly number[] {
+    this.h.checkClass(c);
+    return (this.h.byClass[c] as number[]).map((k) => k * this.h.cfg.superslabSize);
+  }
+
+  mappedRegions(): readonly { readonly base: number; readonly kind: 'superslab' | 'pool' }[] {
+    const h = this.h;
+    const out: { base: number; kind: 'superslab' | 'pool' }[] = [];
+    for (let k = 1; k < h.regionLimit; k++) {
+      const kind = h.os.kind[k];
+      if (kind === RegionKind.SUPERSLAB) out.push({ base: k * h.cfg.superslabSize, kind: 'superslab' });
+      else if (kind === RegionKind.POOL) out.push({ base: k * h.cfg.superslabSize, kind: 'pool' });
+    }
+    return out;
+  }
+
+  emptyList(c: number): readonly number[] {
+    this.h.checkClass(c);
+    return [...(this.h.emptyLists[c] as number[])];
+  }
+
+  orphanList(c: number): readonly number[] {
+    this.h.checkClass(c);
+    return [...(this.h.orphanLists[c] as number[])];
+  }
+
+  activeSlots(c: number): number {
+    this.h.checkClass(c);
+    return this.h.activeSlots[c] as number;
+  }
+
+  softCap(c: number): number {
+    this.h.checkClass(c);
+    return this.h.softCapNow[c] as number;
+  }
+
+  classHint(c: number): number {
+    this.h.checkClass(c);
+    return (this.h.classHint[c] as number) * this.h.cfg.superslabSize;
+  }
+
+  reserve(): readonly number[] {
+    return this.h.reserve.map((k) => k * this.h.cfg.superslabSize);
+  }
+
+  thread(t: number): ThreadView {
+    this.h.checkThread(t);
+    return threadView(this.h, t);
+  }
+
+  routeProfile(): RouteProfile {
+    return this.a.routeProfile;
+  }
+
+  routes(): readonly RouteKind[] {
+    return Array.from(this.h.routes, routeName);
+  }
+
+  pool(): PoolView {
+    return this.a.pool.view();
+  }
+
+  stats(): AllocatorStats {
+    return statsOf(this.a);
+  }
+
+  readU8(addr: number): number {
+    if (!this.h.os.isMapped(addr)) throw new RangeError(`0x${addr.toString(16)} is not in a mapped region`);
+    return this.h.readU8(addr);
+  }
+
+  readU32(addr: number): number {
+    if (!this.h.os.isMapped(addr) || !this.h.os.isMapped(addr + 3)) throw new RangeError(`0x${addr.toString(16)}+4 is not in a mapped region`);
+    return this.h.readU32(addr);
+  }
+
+  readRange(addr: number, length: number): Uint8Array {
+    const h = this.h;
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`readRange: length ${length} is not a non-negative integer`);
+    if (length === 0) return new Uint8Array(0);
+    const last = addr + length - 1;
+    if (!h.os.isMapped(addr) || addr >>> h.ssShift !== last >>> h.ssShift) {
+      throw new RangeError(`[0x${addr.toString(16)}, 0x${(last + 1).toString(16)}) is not inside one mapped region`);
+    }
+    const offset = addr & h.ssMask;
+    return h.memOf(addr).slice(offset, offset + length);
+  }
+
+  isMapped(addr: number): boolean {
+    return this.h.os.isMapped(addr);
+  }
+
+  peekU8(addr: number): number | undefined {
+    const m = this.h.mem[addr >>> this.h.ssShift];
+    return m === undefined ? undefined : (m[addr & this.h.ssMask] as number);
+  }
+}
+
+export function makeView(a: TinyAllocator): AllocatorView {
+  return new HeapView(a);
 }

@@ -16,10 +16,41 @@ export interface Violation {
   readonly slabId?: number;
 }
 
+/**
+ * What a state check may read: the post-step state (view, allocator, snapshots of them) and the
+ * model, never the step (its command, event or pre-step snapshot). The type enforces it.
+ */
+export type StateContext = Pick<CheckContext, 'config' | 'view' | 'allocator' | 'model' | 'post'>;
+
+export type StepCheck = (ctx: CheckContext) => Violation | null;
+export type StateCheck = (ctx: StateContext) => Violation | null;
+
+/**
+ * One SPEC invariant, in two parts. `checkStep` judges the step itself (what alloc or free returned,
+ * or how the state moved from the pre-step snapshot); `checkState` judges the post-step state alone,
+ * so the same state (view and model) always gets the same verdict whatever step led to it — the
+ * explorer relies on that to judge a state once, however many transitions reach it. Neither part
+ * mutates anything.
+ */
 export interface Invariant {
   readonly name: InvariantName;
-  /** Reports the first violation found in the post-step state, or null. Never mutates anything. */
+  readonly checkStep: StepCheck | null;
+  readonly checkState: StateCheck | null;
+  /** The first violation of either part (the step's first), or null. */
   check(ctx: CheckContext): Violation | null;
+}
+
+export function defineInvariant(parts: { readonly name: InvariantName; readonly step?: StepCheck; readonly state?: StateCheck }): Invariant {
+  const checkStep = parts.step ?? null;
+  const checkState = parts.state ?? null;
+  return Object.freeze({
+    name: parts.name,
+    checkStep,
+    checkState,
+    check(ctx: CheckContext): Violation | null {
+      return checkStep?.(ctx) ?? checkState?.(ctx) ?? null;
+    },
+  });
 }
 
 /** State of one SuperSlab as remembered from before a step (for the invariants that compare). */

@@ -17,10 +17,12 @@ export interface StateDigest {
 /** Whole-heap byte hashing while the mapped bytes stay under this bound. */
 const FULL_HASH_LIMIT_BYTES = 256 * 1024;
 
+/** FNV-1a of the bytes [from, to), which lie in one mapped region (every caller's range does). */
 function fnv(view: AllocatorView, from: number, to: number, seed = 0x811c9dc5): number {
   let h = seed;
-  for (let a = from; a < to; a++) {
-    h ^= view.readU8(a);
+  const bytes = view.readRange(from, Math.max(0, to - from));
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i] as number;
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;

@@ -22,6 +22,7 @@ export { INVARIANTS, INVARIANTS_BY_NAME } from './invariants/index.ts';
 export { makeCommandArbitrary, makeProgramArbitrary, fullSwarm, swarmArbitrary, epilogueOf } from './arbitraries.ts';
 export type { Program, Swarm } from './arbitraries.ts';
 export { commandFromData, commandText } from './commands/index.ts';
+export type { SuiteCommand } from './commands/index.ts';
 export { Session } from './session.ts';
 export { checkWarmPoolHitRate, warmPoolWorkload } from './warmPoolCheck.ts';
 

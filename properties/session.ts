@@ -24,6 +24,11 @@ export interface StepReport {
   readonly failure: StepFailure | null;
 }
 
+/** A step run but not yet judged, or the report of the exception it threw. */
+export type RanStep = { readonly ok: true; readonly outcome: StepOutcome; readonly ctx: CheckContext } | { readonly ok: false; readonly report: StepReport };
+
+export type JudgeScope = 'all' | 'step' | 'trusted';
+
 /** Called after every executed step that passed its checks (the reach table listens here). */
 export type StepObserver = (ctx: CheckContext) => void;
 
@@ -35,10 +40,13 @@ function errorText(e: unknown): string {
 export class Session implements StepTarget {
   readonly config: AllocatorConfig;
   readonly allocator: Allocator;
-  readonly hooks: TestHooks;
+  /** Made on first use: copies made by the explorer never need them. */
+  private madeHooks: TestHooks | null = null;
   readonly model: Model;
   readonly invariants: readonly Invariant[];
   private pre: StepSnapshot;
+  /** The last judged step's post state, not yet snapshotted (see settlePre). */
+  private pendingPost: PostState | null = null;
   private readonly observers: StepObserver[] = [];
   stepsExecuted = 0;
   /** Context of the last executed step (tests judge single invariants on it). */
@@ -47,7 +55,6 @@ export class Session implements StepTarget {
   constructor(config: AllocatorConfig, invariants: readonly Invariant[] = INVARIANTS) {
     this.config = config;
     this.allocator = createAllocator(config);
-    this.hooks = testHooks(this.allocator);
     this.model = new Model(config);
     this.invariants = invariants;
     this.pre = takeSnapshot(new PostState(this.allocator.view), this.model);
@@ -58,19 +65,26 @@ export class Session implements StepTarget {
    * snapshot is immutable and shared; observers are not copied.
    */
   clone(invariants: readonly Invariant[] = this.invariants): Session {
+    this.settlePre();
     const copy = Object.create(Session.prototype) as Session;
     const allocator = cloneAllocator(this.allocator);
     Object.assign(copy, {
       config: this.config,
       allocator,
-      hooks: testHooks(allocator),
+      madeHooks: null,
       model: this.model.clone(),
       invariants,
       pre: this.pre,
+      pendingPost: null,
       observers: [],
       stepsExecuted: this.stepsExecuted,
     });
     return copy;
+  }
+
+  get hooks(): TestHooks {
+    this.madeHooks ??= testHooks(this.allocator);
+    return this.madeHooks;
   }
 
   get view() {
@@ -83,34 +97,64 @@ export class Session implements StepTarget {
 
   /** Re-reads the pre-step snapshot (after a test hook broke the state on purpose). */
   resnapshot(): void {
+    this.pendingPost = null;
     this.pre = takeSnapshot(new PostState(this.allocator.view), this.model);
   }
 
   /** Runs one applicable command (the caller has checked `check(model)`) and every invariant. */
   execute(command: SuiteCommand, step: number): StepReport {
+    const ran = this.run(command, step);
+    return ran.ok ? this.judge(ran, 'all') : ran.report;
+  }
+
+  /**
+   * Runs one applicable command without judging it: the step to hand to `judge`, or the report of
+   * an exception thrown from impl/ (an 'internal-error'). The explorer runs, fingerprints the
+   * post-step state, then judges.
+   */
+  run(command: SuiteCommand, step: number): RanStep {
+    this.settlePre();
     let outcome: StepOutcome;
     try {
       outcome = command.run(this);
     } catch (e) {
-      return { outcome: null, failure: { invariant: 'internal-error', message: `${command.toString()} threw ${errorText(e)}` } };
+      return { ok: false, report: { outcome: null, failure: { invariant: 'internal-error', message: `${command.toString()} threw ${errorText(e)}` } } };
     }
     this.stepsExecuted++;
     const ctx = new Ctx({ allocator: this.allocator, model: this.model, step, command: command.data, event: outcome.event, pre: this.pre });
     this.lastContext = ctx;
-    const failure = this.checkAll(ctx);
-    this.pre = takeSnapshot(ctx.post, this.model);
+    return { ok: true, outcome, ctx };
+  }
+
+  /**
+   * Judges a step just run (the last one): with 'all' every part of every invariant; with 'step'
+   * only their step parts — for a post-step state already judged whole (state parts give the same
+   * verdict on the same state); with 'trusted', nothing — for replaying a path whose steps were
+   * judged before. The post-step state becomes the next step's pre-step snapshot.
+   */
+  judge(ran: RanStep & { ok: true }, scope: JudgeScope): StepReport {
+    const { outcome, ctx } = ran;
+    const failure = scope === 'trusted' ? null : this.checkAll(ctx, scope === 'step');
+    this.pendingPost = ctx.post;
     if (failure !== null) return { outcome, failure };
     if (outcome.deferredError !== undefined) return { outcome, failure: { invariant: 'internal-error', message: outcome.deferredError } };
     for (const o of this.observers) o(ctx);
     return { outcome, failure: null };
   }
 
+  /** The pre-step snapshot is taken lazily, before the next step mutates anything (copies never pay). */
+  private settlePre(): void {
+    if (this.pendingPost === null) return;
+    this.pre = takeSnapshot(this.pendingPost, this.model);
+    this.pendingPost = null;
+  }
+
   /** Every invariant in check order; the first violation wins. */
-  checkAll(ctx: CheckContext): StepFailure | null {
+  checkAll(ctx: CheckContext, stepPartsOnly = false): StepFailure | null {
     for (const inv of this.invariants) {
       let v;
       try {
-        v = inv.check(ctx);
+        v = stepPartsOnly ? (inv.checkStep?.(ctx) ?? null) : inv.check(ctx);
       } catch (e) {
         // A state so broken that the check could not even read it is a violation of that invariant.
         v = { message: `the check could not read the state: ${errorText(e)}` };

@@ -96,6 +96,8 @@ describe.concurrent('bad input: exit 2, one line naming the problem', () => {
     ['explore without --profile', ['explore', '--depth', '3'], /explore: missing --profile NAME/],
     ['explore with a bad --depth', ['explore', '--profile', 'tiny', '--depth', '0'], /--depth/],
     ['explore with an unknown profile', ['explore', '--profile', 'nope', '--depth', '2'], /unknown profile "nope"/],
+    ['explore with zero --workers', ['explore', '--profile', 'tiny', '--depth', '2', '--workers', '0'], /option --workers: must be between 1 and 64/],
+    ['explore with non-numeric --workers', ['explore', '--profile', 'tiny', '--depth', '2', '--workers', 'two'], /option --workers: must be a whole number \(got "two"\)/],
     ['unknown option', ['run', '--frobnicate'], /run: unknown option --frobnicate/],
     ['--runs with --time', ['run', '--runs', '5', '--time', '3'], /--runs and --time cannot be used together/],
     ['non-numeric --seed', ['run', '--seed', 'abc'], /option --seed: must be a whole number \(got "abc"\)/],

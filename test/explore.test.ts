@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { alphabet } from '../explore/alphabet.ts';
 import { explore } from '../explore/explorer.ts';
+import { exploreParallel } from '../explore/parallel.ts';
+import { FingerprintSet, PathStore } from '../explore/stores.ts';
 import { fingerprint, permutations } from '../explore/fingerprint.ts';
 import { profileConfig, type FaultName } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
@@ -111,5 +113,76 @@ describe('explore', () => {
       expect(a.violation?.invariant).toBe(b.violation?.invariant);
       expect(a.distinctStates).toBeLessThanOrEqual(b.distinctStates);
     }
+  });
+});
+
+describe('explorer stores', () => {
+  it('the fingerprint set holds what was added, no more, through growth (and the pair 0,0)', () => {
+    const set = new FingerprintSet(2);
+    let x = 0x12345678;
+    const next = (): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return x >>> 0;
+    };
+    const added: { hi: number; lo: number }[] = [];
+    for (let i = 0; i < 5000; i++) added.push({ hi: next(), lo: next() });
+    for (const f of added) expect(set.add(f)).toBe(true);
+    for (const f of added) expect(set.add(f)).toBe(false);
+    expect(set.size).toBe(5000);
+    for (const f of added) expect(set.has(f)).toBe(true);
+    expect(set.has({ hi: 1, lo: 2 })).toBe(false);
+    expect(set.has({ hi: added[0]!.hi, lo: (added[0]!.lo + 1) >>> 0 })).toBe(false);
+    // Half load at most: 5000 states need at least 10 000 slots of 8 bytes.
+    expect(set.byteLength).toBeGreaterThanOrEqual(5000 * 2 * 8);
+    expect(set.has({ hi: 0, lo: 0 })).toBe(false);
+    expect(set.add({ hi: 0, lo: 0 })).toBe(true);
+    expect(set.has({ hi: 0, lo: 0 })).toBe(true);
+    const copy = new FingerprintSet();
+    copy.addPairs(FingerprintSet.pairs(added.slice(0, 10)));
+    expect(copy.size).toBe(10);
+    expect(copy.has(added[9]!)).toBe(true);
+    expect(copy.has(added[10]!)).toBe(false);
+  });
+
+  it('the path store gives back every path from the root', () => {
+    const paths = new PathStore();
+    const a = paths.add(0, 7);
+    const b = paths.add(a, 3);
+    const c = paths.add(0, 2);
+    for (let i = 0; i < 3000; i++) paths.add(c, i % 40); // past its first growth
+    expect(paths.path(0)).toEqual([]);
+    expect(paths.path(b)).toEqual([7, 3]);
+    expect(paths.path(c)).toEqual([2]);
+    expect(paths.path(paths.size - 1)).toEqual([2, 2999 % 40]);
+  });
+});
+
+describe('parallel explorer', () => {
+  it('finds the same states as the single-threaded one, split over worker threads', async () => {
+    const config = profileConfig('tiny');
+    const one = explore(config, { depth: 3 });
+    const two = await exploreParallel(config, { depth: 3, workers: 2 });
+    const three = await exploreParallel(config, { depth: 3, workers: 3 });
+    for (const r of [two, three]) {
+      expect(r.violation).toBeNull();
+      expect({ depth: r.depthCompleted, states: r.states, distinct: r.distinctStates }).toEqual({ depth: 3, states: one.states, distinct: one.distinctStates });
+    }
+    expect(three.workers).toBe(3);
+  }, 60_000);
+
+  it('reports the same shortest violation as the single-threaded one', async () => {
+    const config = profileConfig('tiny', { faults: ['double-free-unchecked'] });
+    const one = explore(config, { depth: 4 });
+    const two = await exploreParallel(config, { depth: 4, workers: 2 });
+    expect(two.violation).not.toBeNull();
+    expect(two.violation!.commands).toEqual(one.violation!.commands);
+    expect(two.violation!.invariant).toBe(one.violation!.invariant);
+    expect(two.violation!.commands).toHaveLength(3);
+  }, 60_000);
+
+  it('rejects a worker count that is not a positive integer', async () => {
+    await expect(exploreParallel(profileConfig('tiny'), { depth: 1, workers: 0 })).rejects.toThrow(/workers must be a positive integer/);
   });
 });

@@ -1,7 +1,8 @@
 // Invariants about the blocks the application holds: never handed out twice, headers and classes
 // right, usable sizes right, and their bytes intact.
 
-import type { CheckContext, Invariant, Violation } from '../checkContext.ts';
+import type { StateContext, Violation } from '../checkContext.ts';
+import { defineInvariant } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import type { LiveBlock } from '../../model/index.ts';
 import { headerByteOf, regionBaseOf, slabStartOf } from '../../model/index.ts';
@@ -11,7 +12,7 @@ function describe(b: LiveBlock): string {
 }
 
 /** Byte extent [from, to) a live block occupies, header included. */
-function extentOf(ctx: CheckContext, b: LiveBlock): [number, number] {
+function extentOf(ctx: StateContext, b: LiveBlock): [number, number] {
   if (b.front === 'tiny' && b.sizeClass >= 0) return [b.ptr - 1, b.ptr - 1 + (ctx.config.strides[b.sizeClass] as number)];
   const pool = ctx.post.pool();
   const chunk = pool.blocks.find((c) => c.userPtr === b.ptr);
@@ -19,9 +20,9 @@ function extentOf(ctx: CheckContext, b: LiveBlock): [number, number] {
   return [b.ptr - 1, b.ptr + b.sizeBytes];
 }
 
-export const noDoubleAllocation: Invariant = {
+export const noDoubleAllocation = defineInvariant({
   name: 'no-double-allocation',
-  check(ctx) {
+  step(ctx) {
     const ev = ctx.event;
     if (ev.kind !== 'alloc' || ev.ptr === 0) return null;
     if (ev.duplicateOf !== undefined) {
@@ -43,9 +44,9 @@ export const noDoubleAllocation: Invariant = {
     }
     return null;
   },
-};
+});
 
-function checkTinyBlock(ctx: CheckContext, b: LiveBlock): Violation | null {
+function checkTinyBlock(ctx: StateContext, b: LiveBlock): Violation | null {
   const config = ctx.config;
   const base = b.ptr - 1;
   const ssBase = regionBaseOf(config, base);
@@ -72,7 +73,7 @@ function checkTinyBlock(ctx: CheckContext, b: LiveBlock): Violation | null {
   return null;
 }
 
-function checkPoolBlock(ctx: CheckContext, b: LiveBlock): Violation | null {
+function checkPoolBlock(ctx: StateContext, b: LiveBlock): Violation | null {
   const config = ctx.config;
   const regionBase = regionBaseOf(config, b.ptr - 1);
   if (ctx.post.regions().get(regionBase) !== 'pool') return { message: `pool ${describe(b)} is not in a mapped pool region` };
@@ -85,10 +86,9 @@ function checkPoolBlock(ctx: CheckContext, b: LiveBlock): Violation | null {
   return null;
 }
 
-export const header: Invariant = {
+export const header = defineInvariant({
   name: 'header',
-  check(ctx) {
-    const config = ctx.config;
+  step(ctx) {
     const ev = ctx.event;
     // The front that served the allocation must be one the route allows.
     if (ev.kind === 'alloc') {
@@ -101,6 +101,10 @@ export const header: Invariant = {
         };
       }
     }
+    return null;
+  },
+  state(ctx) {
+    const config = ctx.config;
     // A pool header must never be mistaken for a tiny one.
     const pool = ctx.post.pool();
     if ((pool.headerTag & ~config.classMask & 0xff) === config.headerMagic) {
@@ -112,11 +116,11 @@ export const header: Invariant = {
     }
     return null;
   },
-};
+});
 
-export const usableSize: Invariant = {
+export const usableSize = defineInvariant({
   name: 'usable-size',
-  check(ctx) {
+  state(ctx) {
     for (const b of ctx.model.live()) {
       const usable = ctx.allocator.usableSize(b.ptr);
       if (usable < b.sizeBytes) return { message: `usableSize(${describe(b)}) = ${usable} < requested ${b.sizeBytes}`, slabId: ctx.post.slabAt(b.ptr - 1)?.slabId };
@@ -133,11 +137,11 @@ export const usableSize: Invariant = {
     }
     return null;
   },
-};
+});
 
-export const dataIntegrity: Invariant = {
+export const dataIntegrity = defineInvariant({
   name: 'data-integrity',
-  check(ctx) {
+  step(ctx) {
     const ev = ctx.event;
     if (ev.kind === 'check' && ev.mismatchOffset >= 0) {
       return {
@@ -145,6 +149,9 @@ export const dataIntegrity: Invariant = {
         slabId: ctx.post.slabAt(ev.block.ptr - 1)?.slabId,
       };
     }
+    return null;
+  },
+  state(ctx) {
     for (const b of ctx.model.live()) {
       const canary = b.canary;
       if (canary === null) continue;
@@ -166,4 +173,4 @@ export const dataIntegrity: Invariant = {
     }
     return null;
   },
-};
+});

@@ -1,13 +1,14 @@
 // Invariants over the heap's structure: lists, the census of live blocks, slot recycling, warm
 // pools, the registry, soft caps.
 
-import type { CheckContext, Invariant, Violation } from '../checkContext.ts';
+import type { Violation } from '../checkContext.ts';
+import { defineInvariant } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import { regionBaseOf, slabIdOfAddress, slabStartOf } from '../../model/index.ts';
 
-export const listsWellformed: Invariant = {
+export const listsWellformed = defineInvariant({
   name: 'lists-wellformed',
-  check(ctx) {
+  state(ctx) {
     const walk = ctx.post.walk();
     if (walk.problems.length > 0) return walk.problems[0] as Violation;
     const view = ctx.view;
@@ -58,11 +59,11 @@ export const listsWellformed: Invariant = {
     }
     return null;
   },
-};
+});
 
-export const census: Invariant = {
+export const census = defineInvariant({
   name: 'census',
-  check(ctx) {
+  state(ctx) {
     const config = ctx.config;
     const walk = ctx.post.walk();
     // The model's tiny blocks, grouped by slab.
@@ -146,34 +147,21 @@ export const census: Invariant = {
     for (const p of modelPool) if (!implPool.has(p)) return { message: `pool block ${hex(p)} is live in the model but not allocated in the pool` };
     return null;
   },
-};
+});
 
-export const emptyRecycled: Invariant = {
+export const emptyRecycled = defineInvariant({
   name: 'empty-recycled',
-  check(ctx) {
-    const view = ctx.view;
-    const slabs = ctx.post.slabs();
-    const counted = ctx.post.activeCounted();
+  step(ctx) {
+    // The moment used reached 0 counts. A slab its owner did not hold, whose every outstanding
+    // block waited on its remote queue, is emptied by the drain of that queue in one go: it must
+    // be released then, not taken back into a warm pool while empty. (A thread-cache drain returns
+    // blocks one by one, and may legally re-warm the slab before its last block comes back.)
     for (const ss of ctx.post.superslabs()) {
+      const before = ctx.pre.superslabs.get(ss.base);
+      if (before === undefined) continue;
       for (const slab of ss.slabs) {
-        const bit = (ss.emptyMask >>> slab.slabIndex) & 1;
-        if ((slab.state === 'EMPTY') !== (bit === 1)) {
-          return { message: `slab ${slab.slabId} is ${slab.state} but its SuperSlab's empty mask bit is ${bit}`, slabId: slab.slabId };
-        }
-        if (slab.state === 'ACTIVE' && slab.used + slab.usedDelta === 0 && !ctx.post.heldByOwner(slab)) {
-          return {
-            message: `ACTIVE slab ${slab.slabId} (class ${slab.cls}, owner ${slab.owner}) has used 0 and its owner does not hold it: it should have been released`,
-            slabId: slab.slabId,
-          };
-        }
-        // The moment used reached 0 counts. A slab its owner did not hold, whose every outstanding
-        // block waited on its remote queue, is emptied by the drain of that queue in one go: it must
-        // be released then, not taken back into a warm pool while empty. (A thread-cache drain returns
-        // blocks one by one, and may legally re-warm the slab before its last block comes back.)
-        const before = ctx.pre.superslabs.get(ss.base);
         const at = slab.slabIndex;
         if (
-          before !== undefined &&
           slab.state === 'ACTIVE' &&
           slab.used + slab.usedDelta === 0 &&
           slab.remoteCount === 0 &&
@@ -188,6 +176,26 @@ export const emptyRecycled: Invariant = {
         ) {
           return {
             message: `slab ${slab.slabId} (class ${slab.cls}, owner ${slab.owner}) was emptied by the drain of its remote queue while its owner did not hold it, but was not released`,
+            slabId: slab.slabId,
+          };
+        }
+      }
+    }
+    return null;
+  },
+  state(ctx) {
+    const view = ctx.view;
+    const slabs = ctx.post.slabs();
+    const counted = ctx.post.activeCounted();
+    for (const ss of ctx.post.superslabs()) {
+      for (const slab of ss.slabs) {
+        const bit = (ss.emptyMask >>> slab.slabIndex) & 1;
+        if ((slab.state === 'EMPTY') !== (bit === 1)) {
+          return { message: `slab ${slab.slabId} is ${slab.state} but its SuperSlab's empty mask bit is ${bit}`, slabId: slab.slabId };
+        }
+        if (slab.state === 'ACTIVE' && slab.used + slab.usedDelta === 0 && !ctx.post.heldByOwner(slab)) {
+          return {
+            message: `ACTIVE slab ${slab.slabId} (class ${slab.cls}, owner ${slab.owner}) has used 0 and its owner does not hold it: it should have been released`,
             slabId: slab.slabId,
           };
         }
@@ -220,11 +228,11 @@ export const emptyRecycled: Invariant = {
     }
     return null;
   },
-};
+});
 
-export const warmPoolValid: Invariant = {
+export const warmPoolValid = defineInvariant({
   name: 'warm-pool-valid',
-  check(ctx) {
+  state(ctx) {
     const slabs = ctx.post.slabs();
     const seen = new Map<number, string>();
     for (const tv of ctx.post.threads()) {
@@ -250,11 +258,11 @@ export const warmPoolValid: Invariant = {
     }
     return null;
   },
-};
+});
 
-export const registry: Invariant = {
+export const registry = defineInvariant({
   name: 'registry',
-  check(ctx) {
+  state(ctx) {
     const config = ctx.config;
     const view = ctx.view;
     const reg = view.registry();
@@ -313,15 +321,14 @@ export const registry: Invariant = {
     if (pool.mappedBytes > config.poolBytes) return { message: `pool maps ${pool.mappedBytes} bytes, over its budget ${config.poolBytes}` };
     return null;
   },
-};
+});
 
-export const softCap: Invariant = {
+export const softCap = defineInvariant({
   name: 'soft-cap',
-  check(ctx) {
+  step(ctx) {
     const counted = ctx.post.activeCounted();
     for (let c = 0; c < ctx.view.classCount; c++) {
       const cap = ctx.view.softCap(c);
-      if (cap !== ctx.model.softCap(c)) return { message: `softCap(${c}) is ${cap}, but it was last set to ${ctx.model.softCap(c)}` };
       const before = ctx.pre.activeCounted[c] as number;
       const after = counted[c] as number;
       // Below the cap a class may grow up to it; at or above it (the cap was lowered) it may only shrink.
@@ -331,4 +338,10 @@ export const softCap: Invariant = {
     }
     return null;
   },
-};
+  state(ctx) {
+    for (let c = 0; c < ctx.view.classCount; c++) {
+      if (ctx.view.softCap(c) !== ctx.model.softCap(c)) return { message: `softCap(${c}) is ${ctx.view.softCap(c)}, but it was last set to ${ctx.model.softCap(c)}` };
+    }
+    return null;
+  },
+});

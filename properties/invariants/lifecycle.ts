@@ -2,8 +2,8 @@
 // given, batched deltas bounded and flushed, tiers and releases, no leak at quiescence, and bad
 // frees rejected without a trace.
 
-import type { CheckContext, Invariant } from '../checkContext.ts';
-import { hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
+import type { CheckContext } from '../checkContext.ts';
+import { defineInvariant, hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
 import { digestDifference } from '../digest.ts';
 import { hex } from '../events.ts';
 import { deltaThreshold } from '../../model/index.ts';
@@ -25,9 +25,9 @@ function prematurePoolFailure(ctx: CheckContext, sizeBytes: number): string | nu
   return null;
 }
 
-export const noPrematureFailure: Invariant = {
+export const noPrematureFailure = defineInvariant({
   name: 'no-premature-failure',
-  check(ctx) {
+  step(ctx) {
     const ev = ctx.event;
     if (ev.kind !== 'alloc') return null;
     // The pool was asked (its own sizes and routes, or a TINY_FIRST fallback) and returned nothing.
@@ -75,11 +75,11 @@ export const noPrematureFailure: Invariant = {
     if (cached > 0) return { message: `${what} although its TLS cache of class ${c} holds ${cached} blocks` };
     return null;
   },
-};
+});
 
-export const deltaZero: Invariant = {
+export const deltaZero = defineInvariant({
   name: 'delta-zero',
-  check(ctx) {
+  state(ctx) {
     const config = ctx.config;
     for (const ss of ctx.post.superslabs()) {
       for (const s of ss.slabs) {
@@ -98,16 +98,40 @@ export const deltaZero: Invariant = {
     }
     return null;
   },
-};
+});
 
-export const tierRelease: Invariant = {
+export const tierRelease = defineInvariant({
   name: 'tier-release',
-  check(ctx) {
+  step(ctx) {
+    const config = ctx.config;
+    const liveBytes = modelLiveBytesBySuperslab(config, ctx.model);
+    const thresholdBytes = hotThresholdBytes(config);
+    for (const ss of ctx.post.superslabs()) {
+      if (ss.inReserve || ss.tier !== 'DRAINING' || config.hotThreshold === 0) continue;
+      const before = ctx.pre.superslabs.get(ss.base);
+      if (before !== undefined && before.tier === 'DRAINING') {
+        for (const s of ss.slabs) {
+          const wasActive = before.slabStates[s.slabIndex] === 'ACTIVE';
+          if (s.state === 'ACTIVE' && (!wasActive || before.slabClasses[s.slabIndex] !== s.cls)) {
+            return { message: `DRAINING SuperSlab ${hex(ss.base)} gave slot ${s.slabId} to class ${s.cls}`, slabId: s.slabId };
+          }
+        }
+      } else {
+        // Turned DRAINING in this step: only at a release that left it at or below the threshold.
+        const released = before !== undefined && ss.slabs.some((s) => before.slabStates[s.slabIndex] === 'ACTIVE' && (s.state !== 'ACTIVE' || before.slabClasses[s.slabIndex] !== s.cls));
+        if (!released) return { message: `SuperSlab ${hex(ss.base)} turned DRAINING in a step that released none of its slabs` };
+        const lowest = Math.min(before.liveBytes, liveBytes.get(ss.base) ?? 0);
+        if (lowest > thresholdBytes) {
+          return { message: `SuperSlab ${hex(ss.base)} turned DRAINING with ${lowest} live bytes, above the threshold ${thresholdBytes}` };
+        }
+      }
+    }
+    return null;
+  },
+  state(ctx) {
     const config = ctx.config;
     const reserve = ctx.view.reserve();
     if (reserve.length > config.emptyReserve) return { message: `the reserve parks ${reserve.length} SuperSlabs, over emptyReserve ${config.emptyReserve}` };
-    const liveBytes = modelLiveBytesBySuperslab(config, ctx.model);
-    const thresholdBytes = hotThresholdBytes(config);
     for (const ss of ctx.post.superslabs()) {
       if (ss.inReserve) {
         if (ss.tier !== 'FREE') return { message: `reserve SuperSlab ${hex(ss.base)} is ${ss.tier}, expected FREE` };
@@ -121,34 +145,15 @@ export const tierRelease: Invariant = {
       if (!outstanding && !held) {
         return { message: `SuperSlab ${hex(ss.base)} (${ss.tier}) has no outstanding block and no held slab, yet is mapped outside the reserve` };
       }
-      const before = ctx.pre.superslabs.get(ss.base);
-      if (ss.tier === 'DRAINING') {
-        if (config.hotThreshold === 0) return { message: `SuperSlab ${hex(ss.base)} is DRAINING although hotThreshold 0 disables DRAINING` };
-        if (before !== undefined && before.tier === 'DRAINING') {
-          for (const s of ss.slabs) {
-            const wasActive = before.slabStates[s.slabIndex] === 'ACTIVE';
-            if (s.state === 'ACTIVE' && (!wasActive || before.slabClasses[s.slabIndex] !== s.cls)) {
-              return { message: `DRAINING SuperSlab ${hex(ss.base)} gave slot ${s.slabId} to class ${s.cls}`, slabId: s.slabId };
-            }
-          }
-        } else {
-          // Turned DRAINING in this step: only at a release that left it at or below the threshold.
-          const released = before !== undefined && ss.slabs.some((s) => before.slabStates[s.slabIndex] === 'ACTIVE' && (s.state !== 'ACTIVE' || before.slabClasses[s.slabIndex] !== s.cls));
-          if (!released) return { message: `SuperSlab ${hex(ss.base)} turned DRAINING in a step that released none of its slabs` };
-          const lowest = Math.min(before.liveBytes, liveBytes.get(ss.base) ?? 0);
-          if (lowest > thresholdBytes) {
-            return { message: `SuperSlab ${hex(ss.base)} turned DRAINING with ${lowest} live bytes, above the threshold ${thresholdBytes}` };
-          }
-        }
-      }
+      if (ss.tier === 'DRAINING' && config.hotThreshold === 0) return { message: `SuperSlab ${hex(ss.base)} is DRAINING although hotThreshold 0 disables DRAINING` };
     }
     return null;
   },
-};
+});
 
-export const noLeak: Invariant = {
+export const noLeak = defineInvariant({
   name: 'no-leak',
-  check(ctx) {
+  state(ctx) {
     if (!ctx.model.quiescent()) return null;
     const mapped = ctx.post.superslabs();
     if (mapped.length > ctx.config.emptyReserve) {
@@ -158,11 +163,11 @@ export const noLeak: Invariant = {
     if (notParked !== undefined) return { message: `everything is freed and every thread flushed, yet SuperSlab ${hex(notParked.base)} is mapped outside the reserve` };
     return null;
   },
-};
+});
 
-export const badFreeRejected: Invariant = {
+export const badFreeRejected = defineInvariant({
   name: 'bad-free-rejected',
-  check(ctx: CheckContext) {
+  step(ctx: CheckContext) {
     const ev = ctx.event;
     if (ev.kind === 'free') {
       if (!ev.result.ok) {
@@ -182,4 +187,4 @@ export const badFreeRejected: Invariant = {
     if (diff !== null) return { message: `rejected bad free (${ev.bad}) of ${hex(ev.ptr)} changed the state: ${diff}`, slabId: ev.expected.slabId };
     return null;
   },
-};
+});

@@ -1,0 +1,110 @@
+// Expanding one state of the BFS: rebuild it from its path, try every letter of the alphabet on a
+// copy, judge each transition, fingerprint each successor. Shared by the single-threaded explorer
+// and the worker threads of the parallel one, so that both search the same graph the same way.
+
+import type { AllocatorConfig } from '../impl/index.ts';
+import type { CommandData } from '../properties/commandData.ts';
+import type { SuiteCommand } from '../properties/runner.ts';
+import { INVARIANTS, Session, commandFromData } from '../properties/runner.ts';
+import type { FailureName } from '../properties/runnerApi.ts';
+import { fingerprintLanes, type FingerprintLanes } from './fingerprint.ts';
+
+/** What every expansion of one search shares. */
+export interface SearchSpace {
+  readonly config: AllocatorConfig;
+  readonly letters: readonly CommandData[];
+  readonly commands: readonly SuiteCommand[];
+  readonly symmetry: boolean;
+  readonly maxLive: number;
+  readonly targetInvariant: FailureName | undefined;
+}
+
+export function searchSpace(config: AllocatorConfig, letters: readonly CommandData[], options: { symmetry: boolean; maxLive: number; targetInvariant: FailureName | undefined }): SearchSpace {
+  if (letters.length > 0xffff) throw new RangeError(`explore: an alphabet of ${letters.length} letters is over the 65535 the path store can name`);
+  return { config, letters, commands: letters.map(commandFromData), ...options };
+}
+
+/** The fingerprints a worker (or the explorer) knows; `add` is false when it knew it already. */
+export interface SeenSet {
+  has(f: FingerprintLanes): boolean;
+  add(f: FingerprintLanes): boolean;
+}
+
+export interface FreshState {
+  readonly letter: number;
+  readonly fingerprint: FingerprintLanes;
+}
+
+export interface Expansion {
+  /** Transitions run and judged. */
+  readonly transitions: number;
+  /** Successors that were not in `seen` (now added), in letter order. */
+  readonly fresh: readonly FreshState[];
+  /** The first violation in letter order (its letter), or null. */
+  readonly violation: { readonly letter: number; readonly invariant: FailureName; readonly message: string } | null;
+}
+
+/** Rebuilds the state at the end of `path` (letter indexes; every step was judged when first explored). */
+export function materialize(space: SearchSpace, path: readonly number[]): Session {
+  const session = new Session(space.config, []);
+  path.forEach((letter, i) => {
+    const command = space.commands[letter] as SuiteCommand;
+    if (!command.check(session.model)) throw new Error(`explore: path step ${i + 1} (${command.toString()}) is no longer applicable`);
+    const ran = session.run(command, i + 1);
+    if (!ran.ok) throw new Error(`explore: path step ${i + 1} failed on replay: ${ran.report.failure?.message ?? ''}`);
+    // Judged when first explored; the replay is deterministic.
+    const report = session.judge(ran, 'trusted');
+    if (report.failure !== null) throw new Error(`explore: path step ${i + 1} failed on replay: ${report.failure.message}`);
+  });
+  session.resnapshot();
+  return session;
+}
+
+const sameLanes = (a: FingerprintLanes, b: FingerprintLanes): boolean => a.hi === b.hi && a.lo === b.lo;
+
+/**
+ * Tries every applicable letter on the state at the end of `path` (at BFS depth path.length).
+ * Stops at the first violation (a transition that breaks another invariant than the target is a
+ * dead end, neither reported nor expanded).
+ */
+export function expand(space: SearchSpace, path: readonly number[], seen: SeenSet): Expansion {
+  const parent = materialize(space, path);
+  const parentFingerprint = fingerprintLanes(parent.view, parent.model, { symmetry: space.symmetry });
+  const fresh: FreshState[] = [];
+  let transitions = 0;
+  // A copy of the parent to run the next letter on. A transition that comes back to the parent's
+  // own fingerprint (a rejected bad free, a drain of nothing: about 40% of them) leaves a copy that
+  // is the parent as far as dedup can tell, and the next letter reuses it: as sound as dedup.
+  let scratch: Session | null = null;
+  const step = path.length + 1;
+  for (let letter = 0; letter < space.commands.length; letter++) {
+    const command = space.commands[letter] as SuiteCommand;
+    if (!command.check(parent.model)) continue;
+    if (command.data.kind === 'alloc' && parent.model.liveCount() >= space.maxLive) continue;
+    const child: Session = scratch ?? parent.clone(INVARIANTS);
+    scratch = null;
+    transitions++;
+    const ran = child.run(command, step);
+    // A state reached before was judged whole then: state parts give the same verdict on it, so only
+    // the step parts judge this transition. (A state the fingerprint cannot read is judged whole,
+    // which reports what is broken.)
+    let f: FingerprintLanes | null = null;
+    if (ran.ok) {
+      try {
+        f = fingerprintLanes(child.view, child.model, { symmetry: space.symmetry });
+      } catch {
+        f = null;
+      }
+    }
+    const known = f !== null && seen.has(f);
+    const report = ran.ok ? child.judge(ran, known ? 'step' : 'all') : ran.report;
+    if (report.failure !== null) {
+      if (space.targetInvariant !== undefined && report.failure.invariant !== space.targetInvariant) continue;
+      return { transitions, fresh, violation: { letter, invariant: report.failure.invariant, message: report.failure.message } };
+    }
+    if (f === null) throw new Error(`explore: the state after ${command.toString()} passed every check but could not be fingerprinted`);
+    if (sameLanes(f, parentFingerprint)) scratch = child;
+    if (!known && seen.add(f)) fresh.push({ letter, fingerprint: f });
+  }
+  return { transitions, fresh, violation: null };
+}
