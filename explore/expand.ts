@@ -7,6 +7,7 @@ import type { CommandData } from '../properties/commandData.ts';
 import type { SuiteCommand } from '../properties/runner.ts';
 import { INVARIANTS, Session, commandFromData } from '../properties/runner.ts';
 import type { FailureName } from '../properties/runnerApi.ts';
+import type { Invariant } from '../properties/checkContext.ts';
 import { fingerprintLanes, type FingerprintLanes } from './fingerprint.ts';
 
 /** What every expansion of one search shares. */
@@ -17,11 +18,19 @@ export interface SearchSpace {
   readonly symmetry: boolean;
   readonly maxLive: number;
   readonly targetInvariant: FailureName | undefined;
+  /** Judge every transition whole and copy the parent for every letter (the two savings off: for tests). */
+  readonly fullChecks: boolean;
+  /** The invariants that judge (default: all of SPEC §7, in check order). */
+  readonly invariants: readonly Invariant[];
 }
 
-export function searchSpace(config: AllocatorConfig, letters: readonly CommandData[], options: { symmetry: boolean; maxLive: number; targetInvariant: FailureName | undefined }): SearchSpace {
+export function searchSpace(
+  config: AllocatorConfig,
+  letters: readonly CommandData[],
+  options: { symmetry: boolean; maxLive: number; targetInvariant: FailureName | undefined; fullChecks?: boolean; invariants?: readonly Invariant[] },
+): SearchSpace {
   if (letters.length > 0xffff) throw new RangeError(`explore: an alphabet of ${letters.length} letters is over the 65535 the path store can name`);
-  return { config, letters, commands: letters.map(commandFromData), ...options };
+  return { config, letters, commands: letters.map(commandFromData), ...options, fullChecks: options.fullChecks ?? false, invariants: options.invariants ?? INVARIANTS };
 }
 
 /** The fingerprints a worker (or the explorer) knows; `add` is false when it knew it already. */
@@ -81,7 +90,7 @@ export function expand(space: SearchSpace, path: readonly number[], seen: SeenSe
     const command = space.commands[letter] as SuiteCommand;
     if (!command.check(parent.model)) continue;
     if (command.data.kind === 'alloc' && parent.model.liveCount() >= space.maxLive) continue;
-    const child: Session = scratch ?? parent.clone(INVARIANTS);
+    const child: Session = scratch ?? parent.clone(space.invariants);
     scratch = null;
     transitions++;
     const ran = child.run(command, step);
@@ -97,13 +106,13 @@ export function expand(space: SearchSpace, path: readonly number[], seen: SeenSe
       }
     }
     const known = f !== null && seen.has(f);
-    const report = ran.ok ? child.judge(ran, known ? 'step' : 'all') : ran.report;
+    const report = ran.ok ? child.judge(ran, known && !space.fullChecks ? 'step' : 'all') : ran.report;
     if (report.failure !== null) {
       if (space.targetInvariant !== undefined && report.failure.invariant !== space.targetInvariant) continue;
       return { transitions, fresh, violation: { letter, invariant: report.failure.invariant, message: report.failure.message } };
     }
     if (f === null) throw new Error(`explore: the state after ${command.toString()} passed every check but could not be fingerprinted`);
-    if (sameLanes(f, parentFingerprint)) scratch = child;
+    if (!space.fullChecks && sameLanes(f, parentFingerprint)) scratch = child;
     if (!known && seen.add(f)) fresh.push({ letter, fingerprint: f });
   }
   return { transitions, fresh, violation: null };

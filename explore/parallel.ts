@@ -55,6 +55,7 @@ function shares<T>(items: readonly T[], parts: number): T[][] {
 
 export async function exploreParallel(config: AllocatorConfig, options: ExploreOptions & { readonly workers: number }): Promise<ExploreReport> {
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`explore: workers must be a positive integer (got ${options.workers})`);
+  if (options.invariants !== undefined) throw new RangeError('explore: custom invariants cannot be sent to worker threads; use explore()');
   const letters = options.alphabet ?? defaultAlphabet(config);
   const symmetry = options.symmetry ?? true;
   const started = Date.now();
@@ -70,6 +71,7 @@ export async function exploreParallel(config: AllocatorConfig, options: ExploreO
     symmetry,
     maxLive: options.maxLive ?? Infinity,
     targetInvariant: options.targetInvariant,
+    fullChecks: options.fullChecks ?? false,
     deadline,
     root: FingerprintSet.pairs([rootFingerprint]),
   };

@@ -15,6 +15,7 @@ export interface WorkerInit {
   readonly symmetry: boolean;
   readonly maxLive: number;
   readonly targetInvariant: FailureName | undefined;
+  readonly fullChecks: boolean;
   /** Wall-clock deadline (ms since the epoch); Infinity for none. */
   readonly deadline: number;
   /** The root's fingerprint. */
@@ -44,7 +45,7 @@ export interface LevelReply {
 const port = parentPort;
 if (port === null) throw new Error('explore/worker.ts runs only as a worker thread');
 const init = workerData as WorkerInit;
-const space = searchSpace(init.config, init.letters, { symmetry: init.symmetry, maxLive: init.maxLive, targetInvariant: init.targetInvariant });
+const space = searchSpace(init.config, init.letters, { symmetry: init.symmetry, maxLive: init.maxLive, targetInvariant: init.targetInvariant, fullChecks: init.fullChecks });
 const seen = new FingerprintSet();
 seen.addPairs(init.root);
 
