@@ -3,9 +3,10 @@
 // counterexamples/, beside the length of that repro (the random suite's minimised one). Figures for
 // docs/explore.md; nothing here is asserted.
 //
-//   node --import tsx bench/exploreFaults.ts [--time S] [--depth D] [--workers N] [--json]
+//   node --import tsx bench/exploreFaults.ts [--time S] [--depth D] [--workers N] [--swarm] [--json]
 //
-// Each search runs until the first violation, depth D (default 6) or S seconds (default 20).
+// Each search runs until the first violation, depth D (default 6; 8 with --swarm) or S seconds
+// (default 20). --swarm: the swarm search (explore/swarm.ts) on `tiny` only.
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadRepro } from '../cli/repro.ts';
 import { exploreParallel } from '../explore/parallel.ts';
+import { exploreSwarm } from '../explore/swarm.ts';
 import { FAULT_NAMES, profileConfig, type FaultName } from '../impl/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -54,6 +56,17 @@ interface Search {
 }
 
 async function search(fault: FaultName, profile: string, depth: number, timeMs: number, workers: number): Promise<Search> {
+  if (values.swarm === true) {
+    const r = await exploreSwarm(profileConfig(profile, { faults: [fault] }), { depth, timeMs, workers });
+    return {
+      profile,
+      length: r.violation?.commands.length ?? null,
+      invariant: r.violation === null ? null : `${r.violation.invariant}, sub-alphabet "${r.violation.alphabet}"`,
+      depthCompleted: depth,
+      distinctStates: r.distinctStates,
+      ms: r.elapsedMs,
+    };
+  }
   const r = await exploreParallel(profileConfig(profile, { faults: [fault] }), { depth, timeMs, workers });
   return {
     profile,
@@ -65,9 +78,9 @@ async function search(fault: FaultName, profile: string, depth: number, timeMs: 
   };
 }
 
-const { values } = parseArgs({ options: { time: { type: 'string' }, depth: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+const { values } = parseArgs({ options: { time: { type: 'string' }, depth: { type: 'string' }, workers: { type: 'string' }, swarm: { type: 'boolean' }, json: { type: 'boolean' } }, strict: true });
 const timeMs = Number(values.time ?? '20') * 1000;
-const depth = Number(values.depth ?? '6');
+const depth = Number(values.depth ?? (values.swarm === true ? '8' : '6'));
 const workers = Number(values.workers ?? '2');
 if (!(timeMs > 0) || !Number.isInteger(depth) || depth < 1 || !Number.isInteger(workers) || workers < 1) {
   process.stderr.write('exploreFaults: --time must be > 0 seconds, --depth and --workers positive integers\n');
@@ -76,10 +89,10 @@ if (!(timeMs > 0) || !Number.isInteger(depth) || depth < 1 || !Number.isInteger(
 
 const repros = randomRepros();
 const rows: { fault: FaultName; random: RandomRepro | null; searches: Search[] }[] = [];
-const found = (s: Search): string => (s.length === null ? `none within depth ${s.depthCompleted}` : `${s.length} (${s.invariant})`);
+const found = (s: Search): string => (s.length === null ? (values.swarm === true ? 'none within the budget' : `none within depth ${s.depthCompleted}`) : `${s.length} (${s.invariant})`);
 for (const fault of FAULT_NAMES) {
   const random = repros.get(fault) ?? null;
-  const profiles = ['tiny', ...(random !== null && random.profile !== 'tiny' ? [random.profile] : [])];
+  const profiles = ['tiny', ...(random !== null && random.profile !== 'tiny' && values.swarm !== true ? [random.profile] : [])];
   const searches: Search[] = [];
   for (const profile of profiles) searches.push(await search(fault, profile, depth, timeMs, workers));
   rows.push({ fault, random, searches });

@@ -3,7 +3,9 @@
 
 import { availableParallelism } from 'node:os';
 import { PROFILE_NAMES, profileConfig } from '../impl/index.ts';
-import { explore, type ExploreReport } from '../explore/explorer.ts';
+import { explore, type ExploreReport, type ExploreViolation } from '../explore/explorer.ts';
+import { exploreSwarm } from '../explore/swarm.ts';
+import type { AllocatorConfig, FaultName } from '../impl/index.ts';
 import { exploreParallel } from '../explore/parallel.ts';
 import { faultsOption, intOption, parseOptions, secondsOption } from './args.ts';
 import { err, ok, type Result } from './errors.ts';
@@ -11,13 +13,13 @@ import { makeOut } from './io.ts';
 import { displayPath, writeRepro } from './repro.ts';
 import { replayCommandLine } from './report.ts';
 import { commandText } from '../properties/runner.ts';
-import type { Subcommand } from './subcommand.ts';
+import type { ExitCode, Subcommand } from './subcommand.ts';
 
 /** The default never takes more than this many threads, whatever the machine. */
 const MAX_DEFAULT_WORKERS = 8;
 
 const usage = `usage: alloc-check explore --profile NAME --depth D [--time S] [--faults a,b] [--max-live N]
-                           [--workers N] [--no-symmetry] [--out DIR] [--json]
+                           [--workers N] [--no-symmetry] [--swarm] [--out DIR] [--json]
 
 Breadth-first search over every command sequence of a finite alphabet derived from the profile
 (one size per class and one pool size; free of live index #0..#2 from every thread; drain, flush
@@ -35,6 +37,12 @@ written in the counterexample format and can be replayed with \`alloc-check repl
                    ${MAX_DEFAULT_WORKERS}); 1 runs in this thread. The states, the distinct states and the
                    violation found are the same for every N
   --no-symmetry    do not reduce by thread renaming
+  --swarm          instead of the whole alphabet, search small sub-alphabets one after another, each
+                   exhaustively to depth D (allocs of one or two sizes, frees, at most one more kind,
+                   from t0 or from both threads): deeper, but not exhaustive for the whole alphabet.
+                   --json then holds {"profile","swarm":true,"depth","alphabets","searched",
+                   "completed","states","statesPerSec","violation": null | {"invariant","length",
+                   "file","alphabet"}}
   --out DIR        where a counterexample is written (default counterexamples/)
   --json           stdout holds only {"profile","depth","exhausted","states","distinctStates",
                    "statesPerSec","bytesPerState","violation": null | {"invariant","length","file"}}
@@ -49,6 +57,7 @@ const OPTIONS = {
   faults: { type: 'string' },
   'max-live': { type: 'string' },
   workers: { type: 'string' },
+  swarm: { type: 'boolean' },
   'no-symmetry': { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
@@ -77,6 +86,12 @@ export const exploreCommand: Subcommand = {
     if (!workers.ok) return workers;
     const config = profileConfig(v.profile, { faults: [...faults.value] });
     const out = makeOut(io, v.json === true);
+    if (v.swarm === true) {
+      if (v['max-live'] !== undefined || v['no-symmetry'] === true) {
+        return err({ kind: 'usage', subcommand: 'explore', message: '--swarm cannot be used with --max-live or --no-symmetry (each sub-search sets its own symmetry)' });
+      }
+      return runSwarm(out, { profile: v.profile, config, faults: faults.value, depth: depth.value, seconds: seconds.value, workers: workers.value, outDir: v.out ?? 'counterexamples', json: v.json === true });
+    }
     const symmetry = v['no-symmetry'] !== true;
     out.line(`alloc-check explore: profile ${v.profile}, depth ${depth.value}, budget ${seconds.value} s, symmetry ${symmetry ? 'on' : 'off'}, ${workers.value} worker${workers.value === 1 ? '' : 's'}${faults.value.length > 0 ? `, faults: ${faults.value.join(', ')}` : ''}${Number.isFinite(maxLive.value) ? `, at most ${maxLive.value} live` : ''}`);
     const options = {
@@ -87,7 +102,7 @@ export const exploreCommand: Subcommand = {
       onDepth: (d: number, distinct: number, transitions: number) => out.line(`  depth ${d}: ${distinct} distinct states, ${transitions} transitions checked`),
     };
     const report = workers.value === 1 ? explore(config, options) : await exploreParallel(config, { ...options, workers: workers.value });
-    const written = writeViolation(report, v.profile, config, v.out ?? 'counterexamples');
+    const written = writeViolation(report.violation, v.profile, config, v.out ?? 'counterexamples');
     if (!written.ok) return written;
     printReport(out, report);
     if (report.violation !== null && written.value !== null) {
@@ -113,8 +128,7 @@ export const exploreCommand: Subcommand = {
   },
 };
 
-function writeViolation(report: ExploreReport, profile: string, config: ReturnType<typeof profileConfig>, outDir: string): Result<string | null> {
-  const v = report.violation;
+function writeViolation(v: ExploreViolation | null, profile: string, config: AllocatorConfig, outDir: string): Result<string | null> {
   if (v === null) return ok(null);
   return writeRepro(outDir, {
     formatVersion: 1,
@@ -142,4 +156,60 @@ function printReport(out: ReturnType<typeof makeOut>, r: ExploreReport): void {
   out.line(`bytes per state      ${r.bytesPerState} (fingerprint tables${r.workers > 1 ? `, ${r.workers} worker replicas` : ''} and path store, measured)`);
   out.line(`workers              ${r.workers}`);
   out.line(`elapsed              ${(r.elapsedMs / 1000).toFixed(1)} s`);
+}
+
+interface SwarmRun {
+  readonly profile: string;
+  readonly config: AllocatorConfig;
+  readonly faults: readonly FaultName[];
+  readonly depth: number;
+  readonly seconds: number;
+  readonly workers: number;
+  readonly outDir: string;
+  readonly json: boolean;
+}
+
+async function runSwarm(out: ReturnType<typeof makeOut>, r: SwarmRun): Promise<Result<ExitCode>> {
+  out.line(`alloc-check explore --swarm: profile ${r.profile}, depth ${r.depth} per sub-alphabet, budget ${r.seconds} s, ${r.workers} worker${r.workers === 1 ? '' : 's'}${r.faults.length > 0 ? `, faults: ${r.faults.join(', ')}` : ''}`);
+  const report = await exploreSwarm(r.config, {
+    depth: r.depth,
+    timeMs: r.seconds * 1000,
+    workers: r.workers,
+    onSearch: (s) =>
+      out.line(
+        `  ${s.name.padEnd(40)} ${String(s.letterCount).padStart(2)} letters  ${s.complete ? `depth ${s.depthCompleted}${s.exhausted ? ' (exhausted)' : ''}` : s.violation !== null ? `VIOLATION at ${s.violation.commands.length}` : `depth ${s.depthCompleted} only (budget)`}  ${s.distinctStates} states  ${s.elapsedMs} ms`,
+      ),
+  });
+  const written = writeViolation(report.violation, r.profile, r.config, r.outDir);
+  if (!written.ok) return written;
+  out.line('');
+  out.line(`sub-alphabets        ${report.searched} of ${report.alphabets} searched, ${report.completed} of them exhaustively to depth ${r.depth}`);
+  out.line(`states generated     ${report.states} (transitions checked, over every sub-search)`);
+  out.line(`distinct states      ${report.distinctStates} (summed over the sub-searches)`);
+  out.line(`states per second    ${report.statesPerSec}`);
+  out.line(`workers              ${report.workers}`);
+  out.line(`elapsed              ${(report.elapsedMs / 1000).toFixed(1)} s`);
+  out.line('not exhaustive for the whole alphabet: each sub-search is, over its own letters (run without --swarm for that)');
+  const v = report.violation;
+  if (v !== null && written.value !== null) {
+    out.line('');
+    out.line(`VIOLATION: ${v.invariant} after ${v.commands.length} commands (shortest over sub-alphabet "${v.alphabet}"): ${v.message}`);
+    v.commands.forEach((c, i) => out.line(`  ${String(i + 1).padStart(2)}. ${commandText(c)}`));
+    out.line(`written:  ${displayPath(written.value)}`);
+    out.line(`replay:   ${replayCommandLine(written.value)}`);
+  }
+  if (r.json) {
+    out.json({
+      profile: r.profile,
+      swarm: true,
+      depth: r.depth,
+      alphabets: report.alphabets,
+      searched: report.searched,
+      completed: report.completed,
+      states: report.states,
+      statesPerSec: report.statesPerSec,
+      violation: v === null ? null : { invariant: v.invariant, length: v.commands.length, file: written.value, alphabet: v.alphabet },
+    });
+  }
+  return ok(v === null ? 0 : 1);
 }

@@ -5,7 +5,7 @@
 import { intOption, parseOptions, secondsOption } from './args.ts';
 import { err, ok } from './errors.ts';
 import { makeOut } from './io.ts';
-import { minimize } from './minimize.ts';
+import { minimizeShortest } from './shortest.ts';
 import { displayPath, loadRepro, serializeRepro, writeFileAtomic } from './repro.ts';
 import type { ReproFile } from './repro.ts';
 import { numberedSteps, replayCommandLine, stepRows } from './report.ts';
@@ -19,8 +19,9 @@ const usage = `usage: alloc-check minimize FILE [--time S] [--attempts N]
 
 Shrinks a counterexample file until no single command can be removed, no thread merged into a
 lower one, no size made smaller within its class and no other number moved toward 0, while the
-same invariant still fails; then rewrites FILE in place (atomically). The file name (its id) is
-kept. A file that does not validate, or whose repro no longer fails, is not touched.
+same invariant still fails; on small-scope profiles the explorer then looks for a shorter sequence
+failing with the same invariant (cli/shortest.ts, 8 s), minimised in turn. Then it rewrites FILE in
+place (atomically). The file name (its id) is kept. A file that does not validate, or whose repro no longer fails, is not touched.
 
   --time S       time budget in seconds (default ${DEFAULT_TIME_SECONDS})
   --attempts N   replay budget (default ${DEFAULT_ATTEMPTS})
@@ -58,7 +59,7 @@ export const minimizeCommand: Subcommand = {
     const out = makeOut(io, false);
     const s = out.style;
 
-    const m = minimize(faultyConfig, repro.commands, repro.invariant, (c, cmds) => runCommands(c, cmds), { timeMs: timeS * 1000, maxAttempts: attempts });
+    const m = minimizeShortest(faultyConfig, repro.commands, repro.invariant, (c, cmds) => runCommands(c, cmds), { timeMs: timeS * 1000, maxAttempts: attempts });
     if (!m.ok) {
       const o = m.error.outcome;
       out.line(

@@ -14,7 +14,7 @@ import { fingerprintLanes, type FingerprintLanes } from './fingerprint.ts';
 import { FingerprintSet, PathStore } from './stores.ts';
 import type { LevelReply, LevelRequest, WorkerInit } from './worker.ts';
 
-const WORKER_ENTRY = new URL('./workerEntry.mjs', import.meta.url);
+export const WORKER_ENTRY = new URL('./workerEntry.mjs', import.meta.url);
 
 interface LevelWorker {
   readonly worker: Worker;
@@ -22,7 +22,7 @@ interface LevelWorker {
 }
 
 function startWorker(init: WorkerInit): LevelWorker {
-  const worker = new Worker(WORKER_ENTRY, { workerData: init });
+  const worker = new Worker(WORKER_ENTRY, { workerData: { ...init, entry: './worker.ts' } });
   let pending: { resolve: (r: LevelReply) => void; reject: (e: unknown) => void } | null = null;
   const fail = (e: unknown): void => {
     const p = pending;

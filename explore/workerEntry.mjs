@@ -1,6 +1,8 @@
 // Entry of an explorer worker thread: Node runs the TypeScript sources through tsx (a worker does
-// not inherit the module hooks its parent registered), then hands over to worker.ts.
+// not inherit the module hooks its parent registered), then hands over to the module named in
+// workerData.entry (worker.ts for BFS levels, swarmWorker.ts for swarm sub-searches).
+import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./worker.ts');
+await import(new URL(workerData.entry, import.meta.url).href);

@@ -96,6 +96,7 @@ describe.concurrent('bad input: exit 2, one line naming the problem', () => {
     ['explore without --profile', ['explore', '--depth', '3'], /explore: missing --profile NAME/],
     ['explore with a bad --depth', ['explore', '--profile', 'tiny', '--depth', '0'], /--depth/],
     ['explore with an unknown profile', ['explore', '--profile', 'nope', '--depth', '2'], /unknown profile "nope"/],
+    ['explore --swarm with --max-live', ['explore', '--profile', 'tiny', '--depth', '2', '--swarm', '--max-live', '2'], /explore: --swarm cannot be used with --max-live or --no-symmetry/],
     ['explore with zero --workers', ['explore', '--profile', 'tiny', '--depth', '2', '--workers', '0'], /option --workers: must be between 1 and 64/],
     ['explore with non-numeric --workers', ['explore', '--profile', 'tiny', '--depth', '2', '--workers', 'two'], /option --workers: must be a whole number \(got "two"\)/],
     ['unknown option', ['run', '--frobnicate'], /run: unknown option --frobnicate/],
@@ -293,4 +294,22 @@ describe('run without faults', () => {
     const seed = /^alloc-check run: seed (\d+) \(from the clock; pass --seed \1 to reuse it\)$/m.exec(r.stdout);
     expect(seed).not.toBeNull();
   });
+});
+
+describe('explore on a planted fault', () => {
+  for (const mode of [['--workers', '2'], ['--swarm', '--workers', '1']] as const) {
+    it(`${mode.join(' ')}: exit 1, --json names the shortest violation and its file, and replay reproduces it`, async () => {
+      const out = join(tmp, `explore-${mode[0].slice(2)}`);
+      const r = await cli(['explore', '--profile', 'tiny', '--depth', '4', '--time', '30', '--faults', 'double-free-unchecked', '--out', out, '--json', ...mode]);
+      expect(r.code, r.stderr).toBe(1);
+      const j = JSON.parse(r.stdout) as { violation: { invariant: string; length: number; file: string } };
+      expect(j.violation).toMatchObject({ invariant: 'bad-free-rejected', length: 3 });
+      const loaded = loadRepro(j.violation.file);
+      if (!loaded.ok) throw new Error(loaded.error.reason);
+      expect(loaded.value.repro).toMatchObject({ invariant: 'bad-free-rejected', failingStep: 3, minimal: true, faults: ['double-free-unchecked'] });
+      const replayed = await cli(['replay', j.violation.file]);
+      expect(replayed.code).toBe(1);
+      expect(replayed.stdout).toContain('STILL FAILS: bad-free-rejected at step 3');
+    }, 60_000);
+  }
 });

@@ -5,6 +5,7 @@ import { alphabet } from '../explore/alphabet.ts';
 import { explore } from '../explore/explorer.ts';
 import { exploreParallel } from '../explore/parallel.ts';
 import { FingerprintSet, PathStore } from '../explore/stores.ts';
+import { exploreSwarm, subAlphabets } from '../explore/swarm.ts';
 import { fingerprint, permutations } from '../explore/fingerprint.ts';
 import { profileConfig, type FaultName } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
@@ -221,4 +222,50 @@ describe('parallel explorer', () => {
   it('rejects a worker count that is not a positive integer', async () => {
     await expect(exploreParallel(profileConfig('tiny'), { depth: 1, workers: 0 })).rejects.toThrow(/workers must be a positive integer/);
   });
+});
+
+describe('swarm', () => {
+  const tiny = profileConfig('tiny');
+  const full = alphabet(tiny);
+  const key = (l: CommandData): string => JSON.stringify(l);
+
+  it('sub-alphabets are parts of the alphabet, in its order, each with frees, its classes\' drains and every bad free', () => {
+    const subs = subAlphabets(tiny);
+    expect(subs).toHaveLength(150); // (5 + 10 size sets) x 2 thread sets x 5 extras
+    expect(new Set(subs.map((s) => s.name)).size).toBe(subs.length);
+    const position = new Map(full.map((l, i) => [key(l), i]));
+    for (const s of subs) {
+      const at = s.letters.map((l) => position.get(key(l)));
+      expect(at.every((i) => i !== undefined)).toBe(true);
+      expect([...at].sort((a, b) => a! - b!)).toEqual(at);
+      for (const kind of ['alloc', 'free', 'badFree'] as const) expect(s.letters.some((l) => l.kind === kind)).toBe(true);
+      // Drains of exactly the allocated sizes' classes (none for the pool size alone).
+      const allocClasses = new Set(s.letters.flatMap((l) => (l.kind === 'alloc' ? [[0, 8, 16, 32].indexOf(l.size)] : [])).filter((c) => c >= 0));
+      expect(new Set(s.letters.flatMap((l) => (l.kind === 'drain' ? [l.cls] : [])))).toEqual(allocClasses);
+      const threads = new Set(s.letters.flatMap((l) => ('thread' in l ? [l.thread] : [])));
+      expect(s.symmetry).toBe(threads.size === 2);
+    }
+  });
+
+  it('finds a fault beyond the whole-alphabet depth, the same with 1 or 2 workers, and its repro replays', async () => {
+    const config = profileConfig('tiny', { faults: ['rebind-keeps-stale-cache'] });
+    const one = await exploreSwarm(config, { depth: 8, timeMs: 30_000, workers: 1 });
+    const two = await exploreSwarm(config, { depth: 8, timeMs: 30_000, workers: 2 });
+    expect(one.violation).not.toBeNull();
+    expect(one.violation!.invariant).toBe('lists-wellformed');
+    expect(one.violation!.commands.length).toBeGreaterThan(5); // the whole-alphabet search is clean through depth 5
+    expect(two.violation!.commands).toEqual(one.violation!.commands);
+    expect(two.violation!.alphabet).toBe(one.violation!.alphabet);
+    expect(runCommands(config, one.violation!.commands).passed).toBe(false);
+    expect(runCommands(tiny, one.violation!.commands).passed).toBe(true);
+  }, 90_000);
+
+  it('a clean profile: every sub-search run is complete or cut by the budget, no violation', async () => {
+    const r = await exploreSwarm(tiny, { depth: 3, timeMs: 4_000, workers: 1 });
+    expect(r.violation).toBeNull();
+    expect(r.searched).toBeGreaterThan(0);
+    expect(r.completed).toBeGreaterThan(0);
+    expect(r.results.filter((x) => !x.complete).length).toBeLessThanOrEqual(1); // only the one the budget cut
+    expect(r.results.map((x) => x.index)).toEqual(r.results.map((_, i) => i));
+  }, 30_000);
 });

@@ -37,6 +37,24 @@ describe('minimizeShortest', () => {
     expect(m.ok && m.value.commands.length).toBe(2);
   });
 
+  it('the swarm sub-alphabets find a shorter repro that needs a kind the repro does not have', () => {
+    // rebind-keeps-stale-cache on tiny-hot: the random suite's 1-minimal repro (5 allocs, 3 frees) is
+    // 8 commands; the shortest needs a flush (6 commands). The repro's own kinds cannot get there.
+    const hot = profileConfig('tiny-hot', { faults: ['rebind-keeps-stale-cache'] });
+    const eight: CommandData[] = [
+      ...Array.from({ length: 5 }, (): CommandData => ({ kind: 'alloc', thread: 0, size: 16 })),
+      ...Array.from({ length: 3 }, (): CommandData => ({ kind: 'free', thread: 0, ref: 0 })),
+    ];
+    const before = runCommands(hot, eight);
+    expect(before.passed === false && [before.invariant, before.step]).toEqual(['lists-wellformed', 8]);
+    const shorter = shorterByExplorer(hot, eight, 'lists-wellformed', 8000);
+    expect(shorter).not.toBeNull();
+    expect(shorter!.length).toBe(6);
+    expect(shorter!.some((c) => c.kind === 'flush')).toBe(true);
+    const after = runCommands(hot, shorter!);
+    expect(after.passed === false && after.invariant).toBe('lists-wellformed');
+  }, 30_000);
+
   it('does nothing for large profiles or measured properties', () => {
     expect(shorterByExplorer(profileConfig('default', { faults: ['soft-cap-ignored'] }), longer, 'soft-cap', 1000)).toBeNull();
     expect(shorterByExplorer(config, longer, 'warm-pool-hit-rate', 1000)).toBeNull();
