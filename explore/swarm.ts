@@ -1,7 +1,8 @@
 // Swarm exploration: many exhaustive searches, each over a small sub-alphabet of the profile's
 // alphabet (a few kinds of command, one or two sizes, one or both threads), each to the full depth.
 // The full alphabet's space grows ×10–14 per level and 60 s complete depth 5 of it (docs/explore.md);
-// a sub-alphabet of 4–10 letters goes to depth 8 in well under a second. Every sub-search is
+// a one-thread sub-alphabet goes to depth 8 in under a second, a two-thread one in 1–10 s (its 20–24
+// letters are mostly bad frees and drains, which rarely make a new state). Every sub-search is
 // exhaustive for its own letters, and its violation is the shortest over those letters; together
 // they are not exhaustive for the full alphabet, and the report says so. (The idea is Holzmann's
 // swarm verification; TigerBeetle's simulator switches command kinds off the same way.)
@@ -14,8 +15,10 @@ import { explore, type ExploreViolation } from './explorer.ts';
 import { WORKER_ENTRY } from './parallel.ts';
 
 export interface SubAlphabet {
-  /** How a user would name it: `t0 alloc(8,16) free flush`. */
+  /** How a user would name it: `t0 alloc(8,16) flush`. */
   readonly name: string;
+  /** The threads whose commands it has. */
+  readonly threads: readonly number[];
   readonly letters: readonly CommandData[];
   /** Thread renaming is sound only when every thread has the same letters. */
   readonly symmetry: boolean;
@@ -59,6 +62,7 @@ export function subAlphabets(config: AllocatorConfig, full: readonly CommandData
         });
         out.push({
           name: `${threads.map((t) => `t${t}`).join('+')} alloc(${sizeSet.join(',')})${extra === null ? '' : ` ${extra}`}`,
+          threads,
           letters,
           // Thread-free letters (soft caps, trim, canary) are the same for every thread.
           symmetry: threads.length === config.threads,
@@ -73,7 +77,7 @@ export function subAlphabets(config: AllocatorConfig, full: readonly CommandData
   const byThreads = threadSets.map((threads) =>
     out
       .map((a, i) => ({ a, i, g: growth(a) }))
-      .filter((x) => x.a.name.startsWith(`${threads.map((t) => `t${t}`).join('+')} `))
+      .filter((x) => x.a.threads === threads)
       .sort((x, y) => x.g - y.g || x.i - y.i)
       .map((x) => x.a),
   );
@@ -114,7 +118,7 @@ export interface SwarmReport {
   readonly depth: number;
   /** Sub-alphabets the profile has. */
   readonly alphabets: number;
-  /** Sub-searches run (in order: the first `searched` sub-alphabets), complete or cut by the budget. */
+  /** Sub-searches that ran to their end: complete, cut by the budget, or stopped at a violation. */
   readonly searched: number;
   readonly completed: number;
   /** Transitions checked, over every sub-search. */
