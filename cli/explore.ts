@@ -105,13 +105,7 @@ export const exploreCommand: Subcommand = {
     const written = writeViolation(report.violation, v.profile, config, v.out ?? 'counterexamples');
     if (!written.ok) return written;
     printReport(out, report);
-    if (report.violation !== null && written.value !== null) {
-      out.line('');
-      out.line(`VIOLATION: ${report.violation.invariant} after ${report.violation.commands.length} commands (shortest, BFS order): ${report.violation.message}`);
-      report.violation.commands.forEach((c, i) => out.line(`  ${String(i + 1).padStart(2)}. ${commandText(c)}`));
-      out.line(`written:  ${displayPath(written.value)}`);
-      out.line(`replay:   ${replayCommandLine(written.value)}`);
-    }
+    if (report.violation !== null && written.value !== null) printViolation(out, report.violation, 'shortest, BFS order', written.value);
     if (v.json === true) {
       out.json({
         profile: v.profile,
@@ -127,6 +121,15 @@ export const exploreCommand: Subcommand = {
     return ok(report.violation === null ? 0 : 1);
   },
 };
+
+/** The violation, its commands, where its repro was written and how to replay it. */
+function printViolation(out: ReturnType<typeof makeOut>, v: ExploreViolation, how: string, file: string): void {
+  out.line('');
+  out.line(`VIOLATION: ${v.invariant} after ${v.commands.length} commands (${how}): ${v.message}`);
+  v.commands.forEach((c, i) => out.line(`  ${String(i + 1).padStart(2)}. ${commandText(c)}`));
+  out.line(`written:  ${displayPath(file)}`);
+  out.line(`replay:   ${replayCommandLine(file)}`);
+}
 
 function writeViolation(v: ExploreViolation | null, profile: string, config: AllocatorConfig, outDir: string): Result<string | null> {
   if (v === null) return ok(null);
@@ -191,13 +194,7 @@ async function runSwarm(out: ReturnType<typeof makeOut>, r: SwarmRun): Promise<R
   out.line(`elapsed              ${(report.elapsedMs / 1000).toFixed(1)} s`);
   out.line('not exhaustive for the whole alphabet: each sub-search is, over its own letters (run without --swarm for that)');
   const v = report.violation;
-  if (v !== null && written.value !== null) {
-    out.line('');
-    out.line(`VIOLATION: ${v.invariant} after ${v.commands.length} commands (shortest over sub-alphabet "${v.alphabet}"): ${v.message}`);
-    v.commands.forEach((c, i) => out.line(`  ${String(i + 1).padStart(2)}. ${commandText(c)}`));
-    out.line(`written:  ${displayPath(written.value)}`);
-    out.line(`replay:   ${replayCommandLine(written.value)}`);
-  }
+  if (v !== null && written.value !== null) printViolation(out, v, `shortest over sub-alphabet "${v.alphabet}"`, written.value);
   if (r.json) {
     out.json({
       profile: r.profile,

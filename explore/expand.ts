@@ -9,6 +9,7 @@ import { INVARIANTS, Session, commandFromData } from '../properties/runner.ts';
 import type { FailureName } from '../properties/runnerApi.ts';
 import type { Invariant } from '../properties/checkContext.ts';
 import { fingerprintLanes, type FingerprintLanes } from './fingerprint.ts';
+import { FingerprintSet, PathStore } from './stores.ts';
 
 /** What every expansion of one search shares. */
 export interface SearchSpace {
@@ -65,8 +66,16 @@ export function materialize(space: SearchSpace, path: readonly number[]): Sessio
     const report = session.judge(ran, 'trusted');
     if (report.failure !== null) throw new Error(`explore: path step ${i + 1} failed on replay: ${report.failure.message}`);
   });
-  session.resnapshot();
   return session;
+}
+
+/** The start of every search: the root's fingerprint, a set holding it, and a path store of the root. */
+export function startSearch(config: AllocatorConfig, symmetry: boolean): { readonly seen: FingerprintSet; readonly paths: PathStore; readonly root: FingerprintLanes } {
+  const session = new Session(config, []);
+  const root = fingerprintLanes(session.view, session.model, { symmetry });
+  const seen = new FingerprintSet();
+  seen.add(root);
+  return { seen, paths: new PathStore(), root };
 }
 
 const sameLanes = (a: FingerprintLanes, b: FingerprintLanes): boolean => a.hi === b.hi && a.lo === b.lo;

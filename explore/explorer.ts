@@ -1,16 +1,14 @@
 // Bounded exhaustive exploration (issue 8): breadth-first over every command sequence of a finite
-// alphabet, every invariant checked on every transition, states deduplicated by canonical
-// fingerprints. BFS order makes the first violation found a shortest one.
+// alphabet, every transition judged (explore/expand.ts: whole on a new state, by the invariants' step
+// parts on a known one), states deduplicated by canonical fingerprints. BFS order makes the first
+// violation found a shortest one.
 
 import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
-import { Session } from '../properties/runner.ts';
 import type { FailureName } from '../properties/runnerApi.ts';
 import type { Invariant } from '../properties/checkContext.ts';
 import { alphabet as defaultAlphabet } from './alphabet.ts';
-import { expand, searchSpace } from './expand.ts';
-import { fingerprintLanes } from './fingerprint.ts';
-import { FingerprintSet, PathStore } from './stores.ts';
+import { expand, searchSpace, startSearch } from './expand.ts';
 
 export interface ExploreOptions {
   readonly depth: number;
@@ -100,10 +98,7 @@ export function explore(config: AllocatorConfig, options: ExploreOptions): Explo
   const space = searchSpace(config, letters, { symmetry: options.symmetry ?? true, maxLive: options.maxLive ?? Infinity, targetInvariant: options.targetInvariant, fullChecks: options.fullChecks ?? false, ...(options.invariants !== undefined ? { invariants: options.invariants } : {}) });
   const started = Date.now();
   const deadline = options.timeMs === undefined ? Infinity : started + options.timeMs;
-  const root = new Session(config, []);
-  const seen = new FingerprintSet();
-  seen.add(fingerprintLanes(root.view, root.model, { symmetry: space.symmetry }));
-  const paths = new PathStore();
+  const { seen, paths } = startSearch(config, space.symmetry);
   let frontier: number[] = [0];
   let transitions = 0;
   let depthCompleted = 0;

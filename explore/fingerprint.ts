@@ -20,7 +20,16 @@
 import type { AllocatorView } from '../impl/index.ts';
 import type { Model } from '../model/index.ts';
 
-/** Every permutation of 0..n-1 (n is a profile's thread count: at most a handful). */
+const permutationsOf = new Map<number, readonly (readonly number[])[]>();
+
+/** Every permutation of 0..n-1, computed once per n (a profile's thread count: at most a handful). */
+function cachedPermutations(n: number): readonly (readonly number[])[] {
+  let p = permutationsOf.get(n);
+  if (p === undefined) permutationsOf.set(n, (p = permutations(n)));
+  return p;
+}
+
+/** Every permutation of 0..n-1. */
 export function permutations(n: number): number[][] {
   if (n === 0) return [[]];
   const out: number[][] = [];
@@ -144,7 +153,7 @@ export function fingerprintLanes(view: AllocatorView, model: Model, options: Fin
   const identity = Array.from({ length: threads }, (_, t) => t);
   if (options.symmetry === false) return hash64(describe(collected, identity));
   let best: string | undefined;
-  for (const perm of permutations(threads)) {
+  for (const perm of cachedPermutations(threads)) {
     const d = describe(collected, perm);
     if (best === undefined || d < best) best = d;
   }

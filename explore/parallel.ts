@@ -7,11 +7,11 @@
 import { Worker } from 'node:worker_threads';
 import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
-import { Session } from '../properties/runner.ts';
 import { alphabet as defaultAlphabet } from './alphabet.ts';
 import { reportOf, type ExploreOptions, type ExploreReport, type ExploreViolation } from './explorer.ts';
-import { fingerprintLanes, type FingerprintLanes } from './fingerprint.ts';
-import { FingerprintSet, PathStore } from './stores.ts';
+import { startSearch } from './expand.ts';
+import type { FingerprintLanes } from './fingerprint.ts';
+import { FingerprintSet } from './stores.ts';
 import type { LevelReply, LevelRequest, WorkerInit } from './worker.ts';
 
 export const WORKER_ENTRY = new URL('./workerEntry.mjs', import.meta.url);
@@ -60,11 +60,7 @@ export async function exploreParallel(config: AllocatorConfig, options: ExploreO
   const symmetry = options.symmetry ?? true;
   const started = Date.now();
   const deadline = options.timeMs === undefined ? Infinity : started + options.timeMs;
-  const root = new Session(config, []);
-  const rootFingerprint = fingerprintLanes(root.view, root.model, { symmetry });
-  const seen = new FingerprintSet();
-  seen.add(rootFingerprint);
-  const paths = new PathStore();
+  const { seen, paths, root: rootFingerprint } = startSearch(config, symmetry);
   const init: WorkerInit = {
     config,
     letters,

@@ -29,7 +29,8 @@ export interface SubAlphabet {
  * self-loops on tiny), so they cost transitions, not states — and bad frees and drains belong in
  * every state anyway.
  */
-const ALWAYS: ReadonlySet<CommandData['kind']> = new Set<CommandData['kind']>(['free', 'drain', 'badFree', 'trim', 'check']);
+const SELF_LOOPING: readonly CommandData['kind'][] = ['badFree', 'drain', 'trim', 'check'];
+const ALWAYS: ReadonlySet<CommandData['kind']> = new Set<CommandData['kind']>(['free', ...SELF_LOOPING]);
 
 /** The one growing kind a sub-alphabet may add to alloc and the kinds above (null: none). */
 const EXTRAS: readonly (CommandData['kind'] | null)[] = [null, 'flush', 'threadExit', 'setSoftCap', 'write'];
@@ -73,7 +74,7 @@ export function subAlphabets(config: AllocatorConfig, full: readonly CommandData
   // Cheapest first within each thread set (the letters that can change the state set the growth; a
   // stable sort keeps the order above among equals), the thread sets taking turns: one thread's
   // sub-alphabets are cheaper, but only two threads reach remote frees, their queues and adoption.
-  const growth = (a: SubAlphabet): number => a.letters.filter((l) => !SELF_LOOPING.has(l.kind)).length;
+  const growth = (a: SubAlphabet): number => a.letters.filter((l) => !SELF_LOOPING.includes(l.kind)).length;
   const byThreads = threadSets.map((threads) =>
     out
       .map((a, i) => ({ a, i, g: growth(a) }))
@@ -86,8 +87,6 @@ export function subAlphabets(config: AllocatorConfig, full: readonly CommandData
   if (turns.length !== out.length) throw new Error(`swarm: ${out.length - turns.length} sub-alphabets in no thread set`);
   return turns;
 }
-
-const SELF_LOOPING: ReadonlySet<CommandData['kind']> = new Set<CommandData['kind']>(['badFree', 'drain', 'trim', 'check']);
 
 export interface SubSearchRequest {
   readonly index: number;

@@ -95,12 +95,6 @@ export class Session implements StepTarget {
     this.observers.push(observer);
   }
 
-  /** Re-reads the pre-step snapshot (after a test hook broke the state on purpose). */
-  resnapshot(): void {
-    this.pendingPost = null;
-    this.pre = takeSnapshot(new PostState(this.allocator.view), this.model);
-  }
-
   /** Runs one applicable command (the caller has checked `check(model)`) and every invariant. */
   execute(command: SuiteCommand, step: number): StepReport {
     const ran = this.run(command, step);
@@ -142,7 +136,11 @@ export class Session implements StepTarget {
     return { outcome, failure: null };
   }
 
-  /** The pre-step snapshot is taken lazily, before the next step mutates anything (copies never pay). */
+  /**
+   * The pre-step snapshot is taken lazily, just before the next step runs (so copies the explorer
+   * discards never pay for one). It is the state the step starts from: a test hook's corruption
+   * between two steps is part of it.
+   */
   private settlePre(): void {
     if (this.pendingPost === null) return;
     this.pre = takeSnapshot(this.pendingPost, this.model);
