@@ -21,7 +21,6 @@ export interface FaultFigure {
   readonly killedSeeds: number;
   readonly invariant: string | null;
   /** Which check of the gate killed it first ('search': the invariant search; 'measure': the warm-pool hit rate). */
-  readonly by: 'search' | 'measure' | null;
   readonly profile: string | null;
   readonly minimal: boolean | null;
   readonly msToKillPerSeed: readonly (number | null)[];
@@ -62,7 +61,7 @@ export function runFaultBench(suite: SuiteModule, plan: FaultPlan): FaultFigures
         faults: suite.FAULT_NAMES,
         ...(plan.onProgress !== undefined ? { onProgress: plan.onProgress } : {}),
       },
-      { runSuite: suite.runSuite, runCommands: suite.runCommands, measureWarmPool: suite.measureWarmPool },
+      { runSuite: suite.runSuite, runCommands: suite.runCommands },
     );
     if (!m.ok) throw new Error(`kill matrix: ${suite.formatError(m.error)}`);
     const k = m.value;
@@ -78,7 +77,6 @@ export function runFaultBench(suite: SuiteModule, plan: FaultPlan): FaultFigures
         killed: f.killed,
         killedSeeds: f.killedSeeds,
         invariant: f.invariant,
-        by: f.by,
         profile: f.profile,
         minimal: f.repro?.minimal ?? null,
         msToKillPerSeed: f.attempts.map((a) => a.msToKill),

@@ -131,7 +131,7 @@ function printFaults(f: FaultFigures): void {
     ms(x.medianMsToKill),
     ms(x.maxMsToKill),
     x.reproLength === null ? '-' : `${x.reproLength}${x.minimal === false ? '*' : ''}`,
-    x.by === 'measure' ? '(measured)' : (x.profile ?? '-'),
+    x.profile ?? '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const numeric = new Set([2, 3, 4, 5]);

@@ -14,7 +14,7 @@ export type CliError =
   /** A file that cannot be read or does not hold a valid counterexample. */
   | { readonly kind: 'bad-file'; readonly file: string; readonly reason: string }
   /** A configuration rejected by makeConfig (field and rule from its ConfigError). */
-  | { readonly kind: 'bad-config'; readonly source: string; readonly field: string; readonly rule: string }
+  | { readonly kind: 'bad-config'; readonly source: string; readonly field: string; readonly rule: string; readonly value?: unknown }
   /** Writing an output (repro, JUnit report, temp file) failed. */
   | { readonly kind: 'io'; readonly file: string; readonly reason: string }
   /** The suite itself threw (a bug in properties/ or impl/, not a counterexample). */
@@ -37,7 +37,7 @@ export function formatError(e: CliError): string {
       .with({ kind: 'bad-option' }, (b) => `option ${b.option}: ${b.rule} (got ${JSON.stringify(b.value)})`)
       .with({ kind: 'unknown-name' }, (u) => `unknown ${u.what} "${u.name}"; known: ${listKnown(u.known)}`)
       .with({ kind: 'bad-file' }, (b) => `${b.file}: ${b.reason}`)
-      .with({ kind: 'bad-config' }, (c) => `${c.source}: invalid config: config.${c.field}: ${c.rule}`)
+      .with({ kind: 'bad-config' }, (c) => `${c.source}: invalid config: config.${c.field}: ${c.rule}${'value' in c ? ` (got ${JSON.stringify(c.value) ?? String(c.value)})` : ''}`)
       .with({ kind: 'io' }, (i) => `cannot write ${i.file}: ${i.reason}`)
       .with({ kind: 'internal' }, (i) => `internal error: ${i.message}`)
       .exhaustive(),
@@ -64,6 +64,10 @@ export function describeFsError(e: unknown): string {
     case 'ENOTDIR':
     case 'EEXIST':
       return 'a path component is not a directory';
+    case 'ELOOP':
+      return 'a symbolic link loop (the link points back at itself)';
+    case 'ENAMETOOLONG':
+      return 'the path is too long';
     default:
       return describeThrown(e);
   }

@@ -98,3 +98,23 @@ export function makeProgress(io: Io, title: string, options: { readonly timeMs?:
     finish: () => undefined,
   };
 }
+
+/** The status a shell reports for a process ended by SIGPIPE (128 + 13). */
+export const CLOSED_PIPE_EXIT = 141;
+
+/**
+ * A reader that goes away (`alloc-check list | head -1`) closes the pipe: the next write fails with
+ * EPIPE. Like other Unix tools, stop there, quietly: no stack trace, no half-written report, and a
+ * non-zero status (the search was cut short, so it is not a pass). Other write errors still throw.
+ */
+export function stopQuietlyOnClosedPipe(
+  streams: readonly NodeJS.EventEmitter[],
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  for (const stream of streams) {
+    stream.on('error', (e: unknown) => {
+      if (typeof e === 'object' && e !== null && 'code' in e && (e as { code: unknown }).code === 'EPIPE') exit(CLOSED_PIPE_EXIT);
+      else throw e;
+    });
+  }
+}

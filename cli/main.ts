@@ -19,7 +19,9 @@ export const SUBCOMMANDS: Readonly<Record<string, SubcommandEntry>> = {
   replay: { summary: 'replay a counterexample file step by step, with a map of the slab involved', load: async () => (await import('./replay.ts')).replayCommand },
   minimize: { summary: 'shrink a counterexample file further and rewrite it in place', load: async () => (await import('./minimizeCommand.ts')).minimizeCommand },
   list: { summary: 'list profiles, invariants and faults', load: async () => (await import('./list.ts')).listCommand },
-  mutants: { summary: 'kill matrix: every planted fault against the suite', load: async () => (await import('./mutants.ts')).mutantsCommand },
+  profiles: { summary: 'print every built-in profile as its full config (to start a --config file from)', load: async () => (await import('./profiles.ts')).profilesCommand },
+  merge: { summary: 'combine the JSON reports of shards (run --shard I/N --json) into one', load: async () => (await import('./merge.ts')).mergeCommand },
+  mutants: { summary: 'kill matrix: every planted fault against the user-facing search', load: async () => (await import('./mutants.ts')).mutantsCommand },
   explore: { summary: 'bounded exhaustive model checking of a small profile, shortest counterexamples', load: async () => (await import('./explore.ts')).exploreCommand },
 };
 

@@ -90,7 +90,7 @@ export const minimizeCommand: Subcommand = {
       if (!w.ok) return w;
       out.line(`${displayPath(file)}: ${repro.length} -> ${r.commands.length} steps${r.minimal ? ' (minimal)' : ' (budget ran out; not proven minimal)'}, ${r.attempts} replays; rewritten`);
     }
-    for (const l of numberedSteps(stepRows(r.commands, final.records), final.step, final.invariant)) out.line(l);
+    for (const l of numberedSteps(stepRows(r.commands, final.records, final.steps), final.step, final.invariant)) out.line(l);
     out.line(`  ${final.invariant} at step ${final.step}: ${final.message}`);
     out.line(`replay:   ${replayCommandLine(file)}`);
     return ok(1);

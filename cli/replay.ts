@@ -1,7 +1,8 @@
 // `alloc-check replay FILE [--json]`: replays a counterexample file with its faults switched on,
 // prints the step table and, at the failing step, a map of the slab involved.
 
-import { parseOptions } from './args.ts';
+import { makeConfig } from '../impl/index.ts';
+import { faultsOption, parseOptions } from './args.ts';
 import { err, ok } from './errors.ts';
 import { makeOut } from './io.ts';
 import { displayPath, loadRepro } from './repro.ts';
@@ -11,12 +12,14 @@ import type { SlabMap } from './slabMap.ts';
 import type { Subcommand } from './subcommand.ts';
 import { loadRunner } from './suite.ts';
 
-const usage = `usage: alloc-check replay FILE [--json]
+const usage = `usage: alloc-check replay FILE [--faults LIST|none] [--json]
 
 Replays a counterexample file (counterexamples/<invariant>/<id>.json) with its stored config and
 faults: prints every step (step, thread, command, result), the failure, and a map of the slab the
 failing check pointed at (one character per block: live, free, cached, remote, uncarved).
 
+  --faults LIST|none  replay with these faults instead of the file's (none: no fault, to check that
+                      a fix holds without editing the file)
   --json   print {"file", "recorded", "passed", "failure", "steps", "slabMap"} on stdout only
 
 exit: 1 the invariant still fails, 0 the repro no longer fails, 2 bad file or usage
@@ -27,13 +30,20 @@ export const replayCommand: Subcommand = {
   summary: 'replay a counterexample file step by step, with a map of the slab involved',
   usage,
   run: async (argv, io) => {
-    const parsed = parseOptions('replay', argv, { json: { type: 'boolean' } }, 1);
+    const parsed = parseOptions('replay', argv, { json: { type: 'boolean' }, faults: { type: 'string' } }, 1);
     if (!parsed.ok) return parsed;
     const fileArg = parsed.value.positionals[0];
     if (fileArg === undefined) return err({ kind: 'usage', subcommand: 'replay', message: 'missing FILE (a counterexample .json file)' });
+    // Options are judged before the file is read, so a bad option is named whatever the file holds.
+    const override = parsed.value.values.faults;
+    if (override === '') return err({ kind: 'bad-option', option: '--faults', value: override, rule: 'must be a comma-separated list of fault names, or none' });
+    const overrideFaults = override === undefined || override === 'none' ? ok([]) : faultsOption(override);
+    if (!overrideFaults.ok) return overrideFaults;
     const loaded = loadRepro(fileArg);
     if (!loaded.ok) return loaded;
-    const { repro, faultyConfig } = loaded.value;
+    const { repro } = loaded.value;
+    const faults = override === undefined ? ok(repro.faults) : overrideFaults;
+    const faultyConfig = makeConfig({ ...loaded.value.cleanConfig, faults: [...faults.value] });
     const json = parsed.value.values.json === true;
     const { runCommands } = await loadRunner();
     const out = makeOut(io, json);
@@ -41,7 +51,9 @@ export const replayCommand: Subcommand = {
 
     const outcome = runCommands(faultyConfig, repro.commands, { record: true, keepAllocator: true });
     const failingStep = outcome.passed ? null : outcome.step;
-    const rows = stepRows(repro.commands, outcome.records).slice(0, outcome.passed ? undefined : Math.max(outcome.step, 1));
+    const rows = stepRows(repro.commands, outcome.records, outcome.steps).slice(0, outcome.passed ? undefined : Math.max(outcome.step, 1));
+    const executed = outcome.records?.length ?? 0;
+    const skipped = rows.length - executed;
     let map: SlabMap | undefined;
     if (!outcome.passed && outcome.slabId !== undefined && outcome.allocator !== undefined) {
       map = slabMap(outcome.allocator.view, outcome.slabId);
@@ -52,13 +64,14 @@ export const replayCommand: Subcommand = {
       `  recorded: ${repro.invariant} at step ${repro.failingStep} of ${repro.length}${repro.minimal ? ' (minimal)' : ''}; ` +
         `profile ${repro.profile}, faults: ${repro.faults.length === 0 ? 'none' : repro.faults.join(',')}, seed ${repro.seed}`,
     );
+    if (override !== undefined) out.line(`  replayed with faults: ${faults.value.length === 0 ? 'none' : faults.value.join(',')} (--faults; the file is unchanged)`);
     out.line();
     for (const l of stepTable(rows, failingStep)) out.line(`  ${l}`);
     if (!outcome.passed && outcome.step > repro.commands.length) out.line(`  > (end of run)`);
     out.line();
     if (outcome.passed) {
       out.line(
-        `${s.green(s.bold('NO LONGER FAILS'))}: all ${outcome.steps} steps passed; "${repro.invariant}" held. ` +
+        `${s.green(s.bold('NO LONGER FAILS'))}: all ${rows.length} steps passed (${executed} executed, ${skipped} skipped by their precondition); "${repro.invariant}" held. ` +
           `The bug is fixed or the repro has rotted (it no longer reaches the state it was written for).`,
       );
     } else {
@@ -80,6 +93,7 @@ export const replayCommand: Subcommand = {
       out.json({
         file: displayPath(loaded.value.file),
         recorded: { invariant: repro.invariant, failingStep: repro.failingStep },
+        faults: faults.value,
         passed: outcome.passed,
         failure: outcome.passed ? null : { invariant: outcome.invariant, step: outcome.step, message: outcome.message, slabId: outcome.slabId ?? null },
         steps: rows.map((r) => ({ step: r.step, thread: r.thread, command: r.text, result: r.result })),

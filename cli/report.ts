@@ -21,12 +21,18 @@ export interface SearchOptions {
   readonly budget: { readonly kind: 'runs'; readonly runs: number } | { readonly kind: 'time'; readonly seconds: number };
   readonly faults: readonly FaultName[];
   readonly outDir: string | null;
+  /** `--config FILE`, when the search had one. */
+  readonly configFile?: string | null;
+  /** 0-based shard, when the search was one. */
+  readonly shard?: { readonly index: number; readonly count: number } | null;
 }
 
 /** The command line that repeats a search exactly. */
 export function rerunCommandLine(o: SearchOptions): string {
   const parts = ['npx alloc-check run', `--profile ${o.allProfiles ? 'all' : o.profiles.map(shellQuote).join(',')}`, `--seed ${o.seed}`];
   parts.push(o.budget.kind === 'runs' ? `--runs ${o.budget.runs}` : `--time ${o.budget.seconds}`);
+  if (o.configFile != null) parts.push(`--config ${shellQuote(o.configFile)}`);
+  if (o.shard != null) parts.push(`--shard ${o.shard.index + 1}/${o.shard.count}`);
   if (o.faults.length > 0) parts.push(`--faults ${o.faults.join(',')}`);
   if (o.outDir !== null) parts.push(`--out ${shellQuote(o.outDir)}`);
   return parts.join(' ');
@@ -35,14 +41,16 @@ export function rerunCommandLine(o: SearchOptions): string {
 /**
  * One row per command: the runner's record where the step was executed (records exist only for
  * executed steps), else the command with `notRun` as its result (skipped by its precondition when
- * it comes before the last record, not reached after it).
+ * it is within the processed steps, not reached after them).
  */
-export function stepRows(commands: readonly CommandData[], records: readonly StepRecord[] | undefined): StepRecord[] {
+export function stepRows(commands: readonly CommandData[], records: readonly StepRecord[] | undefined, processedSteps?: number): StepRecord[] {
   const byStep = new Map((records ?? []).map((r) => [r.step, r]));
-  const last = Math.max(0, ...byStep.keys());
+  // Steps up to `processed` were looked at: one without a record was skipped by its precondition
+  // (a trailing one too); steps after it were never reached (the run stopped at a failure).
+  const processed = processedSteps ?? Math.max(0, ...byStep.keys());
   return commands.map((command, i) => {
     const r = byStep.get(i + 1);
-    const result = records === undefined ? '(not recorded)' : i + 1 < last ? '(skipped: precondition)' : '(not reached)';
+    const result = records === undefined ? '(not recorded)' : i + 1 <= processed ? '(skipped: precondition)' : '(not reached)';
     return r ?? { step: i + 1, command, text: commandText(command), thread: commandThread(command), result };
   });
 }
@@ -127,11 +135,21 @@ export function junitXml(args: {
   readonly requested: readonly string[];
   readonly failure: JunitFailure | null;
   readonly seconds: number;
+  /** Profiles that ran fewer than minRuns runs: failed testcases, never passed ones. */
+  readonly starved?: readonly { readonly profile: string; readonly runs: number }[];
+  readonly minRuns?: number;
 }): string {
+  const starved = args.starved ?? [];
   const cases = args.requested.map((name) => {
     const pr = args.profiles.find((p) => p.profile === name);
     const failed = args.failure !== null && args.failure.profile === name;
-    const attrs = `classname="alloc-check.run" name="${xml(name)}"${pr ? ` runs="${pr.runs}" steps="${pr.steps}"` : ''}`;
+    const time = ((pr?.timeMs ?? 0) / 1000).toFixed(3);
+    const attrs = `classname="alloc-check.run" name="${xml(name)}" time="${time}"${pr ? ` runs="${pr.runs}" steps="${pr.steps}"` : ''}`;
+    const starvedCase = starved.find((p) => p.profile === name);
+    if (starvedCase !== undefined) {
+      const message = `ran ${starvedCase.runs} run${starvedCase.runs === 1 ? '' : 's'}, fewer than --min-runs ${args.minRuns ?? 1}: nothing was checked (give a larger --time or --runs)`;
+      return `    <testcase ${attrs}>\n      <failure type="too-few-runs" message="${xml(message)}">${xml(message)}</failure>\n    </testcase>`;
+    }
     if (failed && args.failure !== null) {
       const f = args.failure;
       const body = [
@@ -147,8 +165,8 @@ export function junitXml(args: {
     if (pr === undefined) return `    <testcase ${attrs}>\n      <skipped message="not run (the search stopped at the first failure)"/>\n    </testcase>`;
     return `    <testcase ${attrs}/>`;
   });
-  const failures = args.failure === null ? 0 : 1;
-  const skipped = args.requested.filter((n) => !args.profiles.some((p) => p.profile === n) && args.failure?.profile !== n).length;
+  const failures = (args.failure === null ? 0 : 1) + starved.length;
+  const skipped = args.requested.filter((n) => !args.profiles.some((p) => p.profile === n) && args.failure?.profile !== n && !starved.some((p) => p.profile === n)).length;
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<testsuites name="alloc-check" tests="${args.requested.length}" failures="${failures}" time="${args.seconds.toFixed(3)}">`,

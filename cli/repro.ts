@@ -10,6 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, FAULT_NAMES, makeConfig, ROUTE_PROFILES } from '../impl/index.ts';
 import type { AllocatorConfig, FaultName } from '../impl/index.ts';
@@ -292,16 +293,40 @@ export function parseReproText(text: string): Check<{ repro: ReproFile; faultyCo
 export type BadFile = Extract<CliError, { kind: 'bad-file' }>;
 
 export function loadRepro(file: string): Result<LoadedRepro, BadFile> {
+  const text = readRegularFile(file, 'counterexample');
+  if (!text.ok) return text;
+  const parsed = parseReproText(text.value);
+  if (!parsed.ok) return err({ kind: 'bad-file', file, reason: parsed.reason } as const);
+  return ok({ file, ...parsed.value });
+}
+
+const FILE_KINDS: readonly [(s: Stats) => boolean, string][] = [
+  [(s) => s.isFIFO(), 'a FIFO (named pipe)'],
+  [(s) => s.isSocket(), 'a socket'],
+  [(s) => s.isCharacterDevice(), 'a character device'],
+  [(s) => s.isBlockDevice(), 'a block device'],
+];
+
+/**
+ * The text of a regular file, or one line saying why not. Anything but a regular file is refused
+ * before it is opened: reading a FIFO would wait for a writer forever.
+ */
+export function readRegularFile(file: string, what: string): Result<string, BadFile> {
+  if (file === '') return err({ kind: 'bad-file', file: '(empty path)', reason: `an empty path names no file; give the path of a ${what} .json file` });
   let text: string;
   try {
-    if (statSync(file).isDirectory()) return err({ kind: 'bad-file', file, reason: 'is a directory, not a counterexample file' });
+    const st = statSync(file);
+    if (st.isDirectory()) return err({ kind: 'bad-file', file, reason: `is a directory, not a ${what} file` });
+    if (!st.isFile()) {
+      const kind = FILE_KINDS.find(([test]) => test(st))?.[1] ?? 'not a regular file';
+      return err({ kind: 'bad-file', file, reason: `is ${kind}, not a regular file; give a ${what} .json file` });
+    }
     text = readFileSync(file, 'utf8');
   } catch (e) {
     return err({ kind: 'bad-file', file, reason: describeFsError(e) });
   }
-  const parsed = parseReproText(text);
-  if (!parsed.ok) return err({ kind: 'bad-file', file, reason: parsed.reason } as const);
-  return ok({ file, ...parsed.value });
+  if (text.charCodeAt(0) === 0xfeff) return err({ kind: 'bad-file', file, reason: 'starts with a UTF-8 byte-order mark (BOM), which JSON files must not have; save it as plain UTF-8' });
+  return ok(text);
 }
 
 /** Every `.json` file under `dir`, recursively, sorted, as paths joined onto `dir`. [] if `dir` is absent. */

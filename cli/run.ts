@@ -1,10 +1,15 @@
 // `alloc-check run`: the main job. Runs the property suite over the profiles; on a failure,
 // minimises the counterexample, writes it under --out, and prints everything needed to act on it.
 
-import { ConfigError, makeConfig } from '../impl/index.ts';
+import { ConfigError, makeConfig, profileConfig } from '../impl/index.ts';
+import { formatReachTable, measureReach } from '../properties/reach.ts';
+import type { ProfileReach } from '../properties/reach.ts';
 import type { AllocatorConfig, FaultName } from '../impl/index.ts';
-import type { Counterexample, FailureName, SuiteResult } from '../properties/runnerApi.ts';
-import { faultsOption, intOption, parseOptions, profilesOption, secondsOption } from './args.ts';
+import type { Counterexample, FailureName, SuiteOptions, SuiteResult } from '../properties/runnerApi.ts';
+import { userSearchOptions } from '../matrix/killMatrix.ts';
+import { faultsOption, intOption, parseOptions, profilesOption, secondsOption, shardOption } from './args.ts';
+import { loadConfigFile } from './configFile.ts';
+import type { ConfigFile } from './configFile.ts';
 import { describeThrown, err, ok } from './errors.ts';
 import type { Result } from './errors.ts';
 import { makeOut, makeProgress } from './io.ts';
@@ -26,6 +31,7 @@ export const MAX_SEED = 2 ** 31 - 1;
 export const DEFAULT_OUT_DIR = 'counterexamples';
 
 const usage = `usage: alloc-check run [--profile NAME|all] [--runs N | --time S] [--seed N] [--faults a,b]
+                       [--min-runs N] [--config FILE] [--shard I/N] [--reach]
                        [--out DIR] [--json] [--junit FILE]
 
 Runs the property suite (every invariant after every step) over the chosen profiles. The seed is
@@ -38,12 +44,21 @@ command, the re-run command and a ready-to-paste vitest test are printed.
   --time S            wall-clock budget for the whole search, in seconds (default ${DEFAULT_TIME_SECONDS})
   --seed N            0..${MAX_SEED} (default: from the clock, printed)
   --faults a,b        planted faults to switch on (see \`alloc-check list\`)
+  --min-runs N        a profile with fewer completed runs fails the search (default 1): a budget
+                      too small to check anything is never a pass
+  --config FILE       your own configuration: a JSON object of SPEC §1 config fields laid over
+                      --profile NAME (default: default; not with all); no "faults" field
+  --shard I/N         only shard I of N: the runs i with i mod N = I-1 of every profile; the N
+                      shards together do the unsharded search (alloc-check merge joins them)
+  --reach             after the search, the reach table: the share of runs (over a fixed count)
+                      that got into each deep state, for the profiles (and config) searched
   --out DIR           where counterexamples are written (default ${DEFAULT_OUT_DIR}/)
   --json              stdout holds only {"passed", "seed", "profiles", "steps", "counterexample"};
                       the human report goes to stderr
   --junit FILE        also write a JUnit XML report (one testcase per profile)
 
-exit: 0 every invariant held, 1 a counterexample was found, 2 usage or config error
+exit: 0 every invariant held, 1 a counterexample was found or a profile ran fewer than
+--min-runs runs, 2 usage or config error
 `;
 
 const OPTIONS = {
@@ -55,6 +70,10 @@ const OPTIONS = {
   out: { type: 'string' },
   json: { type: 'boolean' },
   junit: { type: 'string' },
+  'min-runs': { type: 'string' },
+  config: { type: 'string' },
+  shard: { type: 'string' },
+  reach: { type: 'boolean' },
 } as const;
 
 export interface RunArgs {
@@ -69,6 +88,13 @@ export interface RunArgs {
   readonly outDirIsDefault: boolean;
   readonly json: boolean;
   readonly junit: string | null;
+  /** A profile that completed fewer runs than this fails the search (never a vacuous pass). */
+  readonly minRuns: number;
+  /** `--config FILE`: the fields laid over the profile. */
+  readonly config: ConfigFile | null;
+  /** 0-based shard, or null for the whole search. */
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly reach: boolean;
 }
 
 export function parseRunArgs(argv: readonly string[], clock: () => number = Date.now): Result<RunArgs> {
@@ -76,8 +102,12 @@ export function parseRunArgs(argv: readonly string[], clock: () => number = Date
   if (!parsed.ok) return parsed;
   const v = parsed.value.values;
   if (v.runs !== undefined && v.time !== undefined) return err({ kind: 'usage', subcommand: 'run', message: '--runs and --time cannot be used together (choose one budget)' });
-  const profiles = profilesOption(v.profile);
+  if (v.config !== undefined && v.profile === 'all') return err({ kind: 'usage', subcommand: 'run', message: '--config lays a file over one profile: give --profile NAME (default: default), not all' });
+  const profiles = v.config !== undefined && v.profile === undefined ? ok(['default']) : profilesOption(v.profile);
   if (!profiles.ok) return profiles;
+  if (v.config !== undefined && profiles.value.length !== 1) return err({ kind: 'usage', subcommand: 'run', message: '--config lays a file over one profile: give one --profile NAME' });
+  const shard = shardOption(v.shard);
+  if (!shard.ok) return shard;
   const faults = faultsOption(v.faults);
   if (!faults.ok) return faults;
   let budget: SearchOptions['budget'] = { kind: 'time', seconds: DEFAULT_TIME_SECONDS };
@@ -96,8 +126,23 @@ export function parseRunArgs(argv: readonly string[], clock: () => number = Date
     if (!s.ok) return s;
     seed = s.value;
   }
+  let minRuns = 1;
+  if (v['min-runs'] !== undefined) {
+    const m = intOption('--min-runs', v['min-runs'], 1, 10_000_000);
+    if (!m.ok) return m;
+    minRuns = m.value;
+  }
+  if (budget.kind === 'runs' && minRuns > budget.runs) {
+    return err({ kind: 'usage', subcommand: 'run', message: `--min-runs ${minRuns} is more than --runs ${budget.runs} (no search could meet it)` });
+  }
   for (const [name, value] of [['--out', v.out], ['--junit', v.junit]] as const) {
     if (value !== undefined && value.trim() === '') return err({ kind: 'bad-option', option: name, value, rule: 'must be a path' });
+  }
+  let config: ConfigFile | null = null;
+  if (v.config !== undefined) {
+    const c = loadConfigFile(v.config, profiles.value[0] as string);
+    if (!c.ok) return c;
+    config = c.value;
   }
   return ok({
     profiles: profiles.value,
@@ -111,7 +156,23 @@ export function parseRunArgs(argv: readonly string[], clock: () => number = Date
     outDirIsDefault: v.out === undefined,
     json: v.json === true,
     junit: v.junit ?? null,
+    minRuns,
+    config,
+    shard: shard.value,
+    reach: v.reach === true,
   });
+}
+
+/**
+ * Profiles of the search that completed fewer than `minRuns` runs. A search that stopped at a
+ * counterexample is judged by the counterexample; one that passed is a pass only if every requested
+ * profile got its runs: a budget too small to finish one run checked nothing.
+ */
+export function starvedProfiles(result: SuiteResult, requested: readonly string[], minRuns: number): readonly { readonly profile: string; readonly runs: number }[] {
+  if (result.counterexample !== null) return [];
+  return requested
+    .map((profile) => ({ profile, runs: result.profiles.find((p) => p.profile === profile)?.runs ?? 0 }))
+    .filter((p) => p.runs < minRuns);
 }
 
 /** What `run` reports about a counterexample once it is minimised and written. */
@@ -181,7 +242,7 @@ function reportCounterexample(ce: Counterexample, args: RunArgs, out: Out, { run
   if (!written.ok) return written;
   const file = written.value;
 
-  const rows = stepRows(commands, final.records);
+  const rows = stepRows(commands, final.records, final.steps);
   const stepLines = numberedSteps(rows, failingStep, invariant);
   out.line();
   out.line(s.bold(`minimal repro: ${commands.length} step${commands.length === 1 ? '' : 's'}`) + ` (from ${ce.commands.length}; ${note})`);
@@ -202,15 +263,15 @@ function reportCounterexample(ce: Counterexample, args: RunArgs, out: Out, { run
 }
 
 /**
- * Every profile is searched from the same seed, so the failing profile alone with --runs set to the
- * runs it took repeats the failure deterministically, whatever the machine's speed. Null when that
- * is what the search was already.
+ * The failing profile alone with --runs set to the failing run's index + 1 repeats the failure
+ * deterministically, whatever the machine's speed. Null when that is what the search was already.
  */
 function exactRerun(ce: Counterexample, args: RunArgs, failedRuns: number | null): string | null {
   if (failedRuns === null) return null;
-  const same = args.budget.kind === 'runs' && args.profiles.length === 1 && args.profiles[0] === ce.profile;
+  const same = args.budget.kind === 'runs' && args.shard === null && args.profiles.length === 1 && args.profiles[0] === ce.profile && args.budget.runs === failedRuns;
   if (same) return null;
-  return rerunCommandLine({ ...searchOptions(args), profiles: [ce.profile], allProfiles: false, budget: { kind: 'runs', runs: failedRuns } });
+  // Run index i is the same program sharded or not, so the exact line needs no --shard.
+  return rerunCommandLine({ ...searchOptions(args), profiles: [ce.profile], allProfiles: false, budget: { kind: 'runs', runs: failedRuns }, shard: null });
 }
 
 function searchOptions(args: RunArgs): SearchOptions {
@@ -221,6 +282,8 @@ function searchOptions(args: RunArgs): SearchOptions {
     budget: args.budget,
     faults: args.faults,
     outDir: args.outDirIsDefault ? null : args.outDir,
+    configFile: args.config?.file ?? null,
+    shard: args.shard,
   };
 }
 
@@ -230,7 +293,26 @@ function describeBudget(args: RunArgs): string {
     : `${args.budget.seconds} s${args.budgetIsDefault ? ' (default; --runs N or --time S to change)' : ''}`;
 }
 
-export async function runMain(args: RunArgs, io: Io): Promise<Result<0 | 1>> {
+/** Runs per profile over which `--reach` measures (fixed, so the table does not depend on the budget). */
+export const REACH_RUNS = 200;
+
+function profileConfigFor(args: RunArgs, profile: string): AllocatorConfig {
+  return profileConfig(profile, { ...(args.config?.overrides as Partial<AllocatorConfig> | undefined) });
+}
+
+/** The suite options of this search: the same function builds the kill matrix's searches. */
+export function runSuiteOptions(args: RunArgs): SuiteOptions {
+  return userSearchOptions({
+    profiles: args.profiles,
+    ...(args.budget.kind === 'runs' ? { runs: args.budget.runs } : { timeMs: Math.round(args.budget.seconds * 1000) }),
+    seed: args.seed,
+    faults: args.faults,
+    ...(args.shard !== null ? { shard: args.shard } : {}),
+    ...(args.config !== null ? { configOverrides: args.config.overrides } : {}),
+  });
+}
+
+export async function runMain(args: RunArgs, io: Io, runnerOverride?: Runner): Promise<Result<0 | 1>> {
   const out = makeOut(io, args.json);
   const s = out.style;
   out.line(
@@ -239,19 +321,15 @@ export async function runMain(args: RunArgs, io: Io): Promise<Result<0 | 1>> {
   out.line(`  profiles: ${args.profiles.join(', ')}`);
   out.line(`  budget:   ${describeBudget(args)}`);
   out.line(`  faults:   ${args.faults.length === 0 ? 'none' : args.faults.join(', ')}`);
+  if (args.config !== null) out.line(`  config:   ${args.config.file} over ${args.profiles[0]} (${Object.keys(args.config.overrides).join(', ') || 'no field'})`);
+  if (args.shard !== null) out.line(`  shard:    ${args.shard.index + 1}/${args.shard.count} (runs i with i mod ${args.shard.count} = ${args.shard.index} of every profile)`);
 
-  const runner = await loadRunner();
+  const runner = runnerOverride ?? (await loadRunner());
   const progress = makeProgress(io, 'run', args.budget.kind === 'time' ? { timeMs: args.budget.seconds * 1000 } : {});
   const started = Date.now();
   let result: SuiteResult;
   try {
-    result = runner.runSuite({
-      profiles: args.profiles,
-      ...(args.budget.kind === 'runs' ? { runs: args.budget.runs } : { timeMs: Math.round(args.budget.seconds * 1000) }),
-      seed: args.seed,
-      faults: args.faults,
-      onProgress: (done, total, profile) => progress.update(done, total, profile),
-    });
+    result = runner.runSuite({ ...runSuiteOptions(args), onProgress: (done, total, profile) => progress.update(done, total, profile) });
   } finally {
     progress.finish();
   }
@@ -262,10 +340,19 @@ export async function runMain(args: RunArgs, io: Io): Promise<Result<0 | 1>> {
     out.line(`  ${p.profile.padEnd(w)}  ${String(p.runs).padStart(7)} runs ${String(p.steps).padStart(9)} steps  ${p.passed ? s.green('held') : s.red('FAILED')}`);
   }
 
+  const starved = starvedProfiles(result, args.profiles, args.minRuns);
   let written: WrittenCounterexample | null = null;
-  if (result.counterexample !== null) {
-    const failedRuns = result.profiles.find((p) => p.profile === result.counterexample?.profile && !p.passed)?.runs ?? null;
-    const r = reportCounterexample(result.counterexample, args, out, runner, failedRuns);
+  if (starved.length > 0) {
+    out.line();
+    out.line(
+      `${s.red(s.bold('NOT A PASS'))}: ${starved.length === 1 ? 'profile' : 'profiles'} ${starved.map((p) => `${p.profile} (${p.runs} run${p.runs === 1 ? '' : 's'})`).join(', ')} ` +
+        `ran fewer than --min-runs ${args.minRuns}; nothing was checked there (give a larger --time or --runs)`,
+    );
+  } else if (result.counterexample !== null) {
+    // Run i of a profile is the same program however the search got there (properties/schedule.ts),
+    // so that profile alone with --runs i+1 repeats it.
+    const runIndex = result.counterexample.runIndex;
+    const r = reportCounterexample(result.counterexample, args, out, runner, runIndex === null ? null : runIndex + 1);
     if (!r.ok) return r;
     written = r.value;
   } else {
@@ -285,22 +372,37 @@ export async function runMain(args: RunArgs, io: Io): Promise<Result<0 | 1>> {
             steps: written.stepLines,
             rerun: rerunCommandLine(searchOptions(args)),
           };
-    const report = junitXml({ seed: args.seed, profiles: result.profiles, requested: args.profiles, failure, seconds });
+    const report = junitXml({ seed: args.seed, profiles: result.profiles, requested: args.profiles, failure, seconds, starved, minRuns: args.minRuns });
     const j = writeFileAtomic(args.junit, report);
     if (!j.ok) return j;
     out.line(`junit:    ${displayPath(j.value)}`);
   }
 
+  let reach: readonly ProfileReach[] | null = null;
+  if (args.reach) {
+    reach = result.profiles.map((p) => measureReach(p.profile, REACH_RUNS, args.seed, profileConfigFor(args, p.profile)));
+    out.line();
+    out.line(`reach (share of ${REACH_RUNS} runs per profile at seed ${args.seed} that got into each deep state; n/a = not possible in the config):`);
+    for (const l of formatReachTable(reach).split('\n')) out.line(`  ${l}`);
+  }
+
   if (args.json) {
     out.json({
-      passed: written === null,
+      passed: written === null && starved.length === 0,
       seed: args.seed,
       profiles: result.profiles.map((p) => ({ profile: p.profile, runs: p.runs, steps: p.steps, passed: p.passed })),
       steps: result.steps,
-      counterexample: written === null ? null : { invariant: written.invariant, file: displayPath(written.file), length: written.length },
+      counterexample:
+        written === null || result.counterexample === null
+          ? null
+          : { invariant: written.invariant, file: displayPath(written.file), length: written.length, profile: result.counterexample.profile, runIndex: result.counterexample.runIndex },
+      starved: starved.map((p) => p.profile),
+      ...(args.shard !== null ? { shard: { index: args.shard.index + 1, count: args.shard.count } } : {}),
+      ...(args.config !== null ? { config: args.config.file } : {}),
+      ...(reach !== null ? { reach: reach.map((r) => ({ profile: r.profile, runs: r.runs, counts: r.counts })) } : {}),
     });
   }
-  return ok(written === null ? 0 : 1);
+  return ok(written === null && starved.length === 0 ? 0 : 1);
 }
 
 export const runCommand: Subcommand = {

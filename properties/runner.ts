@@ -17,6 +17,8 @@ import type { Counterexample, ProfileResult, RunOptions, RunOutcome, StepRecord,
 import type { StepFailure, StepObserver } from './session.ts';
 import { Session } from './session.ts';
 import { checkWarmPoolHitRate, measureWarmPoolHitRate, warmPoolWorkload } from './warmPoolCheck.ts';
+import { NO_SHARD, profileWeight, runSource, shardRunCount, shardRunIndex, TimeSchedule, SLICE_MS, visitOrder } from './schedule.ts';
+import type { Shard } from './schedule.ts';
 
 export { INVARIANTS, INVARIANTS_BY_NAME } from './invariants/index.ts';
 export { makeCommandArbitrary, makeProgramArbitrary, fullSwarm, swarmArbitrary, epilogueOf } from './arbitraries.ts';
@@ -29,10 +31,7 @@ export { checkWarmPoolHitRate, warmPoolWorkload } from './warmPoolCheck.ts';
 /** Runs per profile when neither `runs` nor `timeMs` says otherwise, for the whole default budget. */
 export const DEFAULT_SUITE_RUNS = 400;
 
-/** Small-scope profiles carry most of the search effort. */
-export function profileWeight(profile: string): number {
-  return profile.startsWith('tiny') ? 3 : 1;
-}
+export { fastCheckSource, profileWeight, runSource, RUN_BLOCK } from './schedule.ts';
 
 interface ReplayResult {
   readonly failure: (StepFailure & { readonly step: number }) | null;
@@ -158,55 +157,148 @@ export function checkProfile(config: AllocatorConfig, options: ProfileRunOptions
   return { runs, steps, details };
 }
 
-export function runSuite(options: SuiteOptions): SuiteResult {
-  const totalWeight = options.profiles.reduce((s, p) => s + profileWeight(p), 0);
-  const share = (p: string): number => profileWeight(p) / Math.max(1, totalWeight);
-  const profileRuns = (p: string): number => {
-    if (options.runs !== undefined) return options.runs;
-    // With only a time budget, run until the time is up.
-    if (options.timeMs !== undefined) return 1_000_000;
-    return Math.max(1, Math.round(DEFAULT_SUITE_RUNS * share(p)));
-  };
-  const totalRuns = options.profiles.reduce((s, p) => s + (options.timeMs !== undefined && options.runs === undefined ? 0 : profileRuns(p)), 0);
-  const profiles: ProfileResult[] = [];
-  let steps = 0;
-  let doneBefore = 0;
-  for (const profile of options.profiles) {
-    const config = profileConfig(profile, { faults: options.faults });
-    const runs = profileRuns(profile);
-    const timeMs = options.timeMs !== undefined ? Math.max(1, Math.floor(options.timeMs * share(profile))) : undefined;
-    const result = checkProfile(config, {
-      seed: options.seed,
-      runs,
-      ...(timeMs !== undefined ? { timeMs } : {}),
-      onRun: (done) => options.onProgress?.(doneBefore + Math.min(done, runs), totalRuns, profile),
-    });
-    doneBefore += Math.min(result.runs, runs);
-    steps += result.steps;
-    const d = result.details;
-    const passed = !d.failed || (d.interrupted && d.counterexample === null);
-    if (!passed) {
-      profiles.push({ profile, runs: result.runs, steps: result.steps, passed });
-      return { passed: false, seed: options.seed, steps, profiles, counterexample: toCounterexample(profile, config, options, d) };
+/** Budget of fast-check's own shrinking of a failing run (the CLI's minimiser goes further). */
+export const SHRINK_TIME_MS = 10_000;
+
+/** One profile's part of a search: its property, and what it has done so far. */
+interface ProfileSearch {
+  readonly profile: string;
+  readonly config: AllocatorConfig;
+  readonly property: fc.IProperty<[Program]>;
+  /** Runs this search may do (Infinity with a time budget alone). */
+  readonly runCap: number;
+  /** Runs ended (counted before a failing run is shrunk). */
+  runsDone: number;
+  steps: number;
+  timeMs: number;
+  /** True while fast-check shrinks (executions then are not runs). */
+  shrinking: boolean;
+  warmChecked: boolean;
+}
+
+/**
+ * `onRunEnd` is called at the end of each run, before fast-check shrinks a failing one, so that a
+ * time to the first failure never includes shrinking.
+ */
+function profileSearch(profile: string, options: SuiteOptions, runCap: number, onRunEnd: (ps: ProfileSearch) => void): ProfileSearch {
+  const config = profileConfig(profile, { ...(options.configOverrides as Partial<AllocatorConfig> | undefined), faults: options.faults });
+  const ps: Omit<ProfileSearch, 'property'> = { profile, config, runCap, runsDone: 0, steps: 0, timeMs: 0, shrinking: false, warmChecked: false };
+  const property = fc.property(makeProgramArbitrary(config), (program) => {
+    const r = replay(config, program.commands);
+    ps.steps += r.executed;
+    if (!ps.shrinking) {
+      ps.runsDone++;
+      onRunEnd(ps as ProfileSearch);
     }
-    // The measured property, once per profile after its runs passed.
-    const warm = checkWarmPoolHitRate(config);
-    profiles.push({ profile, runs: result.runs, steps: result.steps, passed: warm === null || warm.passed });
+    if (r.failure !== null) {
+      ps.shrinking = true;
+      throw new InvariantFailure(r.failure);
+    }
+  });
+  return Object.assign(ps, { property });
+}
+
+type SearchStop = { readonly kind: 'failed'; readonly counterexample: Counterexample } | null;
+
+/** Runs the next run of `ps` (its k-th: run index shardRunIndex(shard, k)). */
+function runNext(ps: ProfileSearch, options: SuiteOptions, shard: Shard): SearchStop {
+  if (!ps.warmChecked) {
+    ps.warmChecked = true;
+    const warm = checkWarmPoolHitRate(ps.config);
     if (warm !== null && !warm.passed) {
       const commands = warm.workload.commands;
       return {
-        passed: false,
-        seed: options.seed,
-        steps,
-        profiles,
-        counterexample: { profile, config, faults: options.faults, seed: options.seed, path: null, commands, invariant: 'warm-pool-hit-rate', step: commands.length, message: warm.message },
+        kind: 'failed',
+        counterexample: { profile: ps.profile, config: ps.config, faults: options.faults, seed: options.seed, path: null, commands, invariant: 'warm-pool-hit-rate', step: commands.length, message: warm.message, runIndex: null },
       };
     }
   }
-  return { passed: true, seed: options.seed, steps, profiles, counterexample: null };
+  const runIndex = shardRunIndex(shard, ps.runsDone);
+  const source = runSource(options.seed, ps.profile, runIndex);
+  ps.shrinking = false;
+  const before = ps.runsDone;
+  const d = fc.check(ps.property, { seed: source.seed, path: source.path, numRuns: 1, interruptAfterTimeLimit: SHRINK_TIME_MS, markInterruptAsFailure: false });
+  // A run that never reached the property (fast-check gave up generating) still counts, so that
+  // every loop over runs ends.
+  if (ps.runsDone === before) ps.runsDone++;
+  const passed = !d.failed || (d.interrupted && d.counterexample === null);
+  if (passed) return null;
+  const ce = toCounterexample(ps.profile, ps.config, options, d);
+  // The stored path leads with the run's index in its profile, so (search seed, profile, path)
+  // names the run whatever the block size (fastCheckSource turns it back).
+  const path = d.counterexamplePath === null ? null : [String(runIndex), ...d.counterexamplePath.split(':').slice(1)].join(':');
+  return { kind: 'failed', counterexample: { ...ce, seed: options.seed, path, runIndex } };
 }
 
-function toCounterexample(profile: string, config: AllocatorConfig, options: SuiteOptions, d: fc.RunDetails<[Program]>): Counterexample {
+function profileResults(searches: readonly ProfileSearch[], failed: string | null): ProfileResult[] {
+  return searches.map((ps) => ({ profile: ps.profile, runs: ps.runsDone, steps: ps.steps, passed: ps.profile !== failed, timeMs: Math.round(ps.timeMs) }));
+}
+
+/**
+ * The search over every requested profile, interleaved (properties/schedule.ts): with a run budget
+ * round-robin, one run of each profile in turn (small scopes first); with a time budget, slices of SLICE_MS to the
+ * profile that has had the least time for its weight. Stops at the first failure.
+ */
+export function runSuite(options: SuiteOptions): SuiteResult {
+  const shard = options.shard ?? NO_SHARD;
+  const totalWeight = options.profiles.reduce((s, p) => s + profileWeight(p), 0);
+  const timed = options.timeMs !== undefined && options.runs === undefined;
+  const runsFor = (p: string): number => {
+    if (options.runs !== undefined) return shardRunCount(shard, options.runs);
+    if (timed) return Infinity;
+    return shardRunCount(shard, Math.max(1, Math.round((DEFAULT_SUITE_RUNS * profileWeight(p)) / Math.max(1, totalWeight))));
+  };
+  let done = 0;
+  let totalRuns = 0;
+  const onRunEnd = (ps: ProfileSearch): void => options.onProgress?.(++done, totalRuns, ps.profile);
+  const searches = options.profiles.map((p) => profileSearch(p, options, runsFor(p), onRunEnd));
+  totalRuns = timed ? 0 : searches.reduce((s, ps) => s + ps.runCap, 0);
+  const finish = (stop: SearchStop): SuiteResult => {
+    const failed = stop === null ? null : stop.counterexample.profile;
+    const steps = searches.reduce((s, ps) => s + ps.steps, 0);
+    return { passed: stop === null, seed: options.seed, steps, profiles: profileResults(searches, failed), counterexample: stop === null ? null : stop.counterexample };
+  };
+  const step = (ps: ProfileSearch): SearchStop => {
+    const t0 = performance.now();
+    const stop = runNext(ps, options, shard);
+    ps.timeMs += performance.now() - t0;
+    return stop;
+  };
+
+  if (!timed) {
+    // Round-robin: every profile's k-th run before any profile's (k+1)-th.
+    const order = visitOrder(options.profiles).map((i) => searches[i] as ProfileSearch);
+    for (let k = 0; searches.some((ps) => ps.runsDone < ps.runCap); k++) {
+      for (const ps of order) {
+        if (ps.runsDone > k || ps.runsDone >= ps.runCap) continue;
+        const stop = step(ps);
+        if (stop !== null) return finish(stop);
+      }
+    }
+    return finish(null);
+  }
+
+  const deadline = performance.now() + (options.timeMs as number);
+  const schedule = new TimeSchedule(options.profiles.map(profileWeight));
+  const finished = searches.map(() => false);
+  for (;;) {
+    const p = schedule.next(finished);
+    if (p === null) break;
+    const ps = searches[p] as ProfileSearch;
+    const sliceStart = performance.now();
+    if (sliceStart >= deadline) break;
+    const sliceEnd = Math.min(deadline, sliceStart + SLICE_MS);
+    do {
+      const stop = step(ps);
+      if (stop !== null) return finish(stop);
+    } while (performance.now() < sliceEnd && ps.runsDone < ps.runCap);
+    schedule.charge(p, performance.now() - sliceStart);
+    if (ps.runsDone >= ps.runCap) finished[p] = true;
+  }
+  return finish(null);
+}
+
+function toCounterexample(profile: string, config: AllocatorConfig, options: SuiteOptions, d: fc.RunDetails<[Program]>): Omit<Counterexample, 'runIndex'> {
   const program = d.counterexample?.[0];
   // Stored with refs resolved to non-negative indexes (the generators name the newest block -1).
   const commands = program === undefined ? [] : replay(config, program.commands, { normalize: true }).normalized;

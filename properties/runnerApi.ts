@@ -56,6 +56,8 @@ export interface Counterexample {
   readonly invariant: FailureName;
   readonly step: number;
   readonly message: string;
+  /** The failing run's index in its profile (see properties/schedule.ts); null for the measured property. */
+  readonly runIndex: number | null;
 }
 
 export interface SuiteOptions {
@@ -66,6 +68,11 @@ export interface SuiteOptions {
   readonly timeMs?: number;
   readonly seed: number;
   readonly faults: readonly FaultName[];
+  /** Config fields laid over every profile (`--config FILE`), validated by the caller. */
+  readonly configOverrides?: Readonly<Record<string, unknown>>;
+  /** Only the run indexes i with i mod count = index (properties/schedule.ts); default: all. */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** After each run: runs done over all profiles, the total (0 with a time budget), the profile. */
   readonly onProgress?: (done: number, total: number, profile: string) => void;
 }
 
@@ -74,6 +81,8 @@ export interface ProfileResult {
   readonly runs: number;
   readonly steps: number;
   readonly passed: boolean;
+  /** Wall-clock time the profile's runs took (shrinking included). */
+  readonly timeMs: number;
 }
 
 export interface SuiteResult {

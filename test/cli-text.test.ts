@@ -128,16 +128,35 @@ describe('report pieces', () => {
       seconds: 1.5,
       requested: ['tiny', 'tiny-meta', 'tiny-hot'],
       profiles: [
-        { profile: 'tiny', runs: 10, steps: 100, passed: true },
-        { profile: 'tiny-meta', runs: 4, steps: 40, passed: false },
+        { profile: 'tiny', runs: 10, steps: 100, passed: true, timeMs: 1250 },
+        { profile: 'tiny-meta', runs: 4, steps: 40, passed: false, timeMs: 20 },
       ],
       failure: { profile: 'tiny-meta', invariant: 'delta-zero', message: 'delta <3> & "more"', file: 'counterexamples/delta-zero/ab.json', steps: ['  1. alloc(t0, 8)'], rerun: 'npx alloc-check run --seed 3' },
     });
     expect(x.match(/<testcase /g)).toHaveLength(3);
     expect(x).toContain('<testsuites name="alloc-check" tests="3" failures="1" time="1.500">');
-    expect(x).toContain('<testcase classname="alloc-check.run" name="tiny" runs="10" steps="100"/>');
+    expect(x).toContain('<testcase classname="alloc-check.run" name="tiny" time="1.250" runs="10" steps="100"/>');
     expect(x).toContain('<failure type="delta-zero" message="delta-zero: delta &lt;3&gt; &amp; &quot;more&quot; -- replay: npx alloc-check replay counterexamples/delta-zero/ab.json">');
-    expect(x).toMatch(/name="tiny-hot">\s*<skipped /);
+    expect(x).toMatch(/name="tiny-hot" time="0.000">\s*<skipped /);
+  });
+
+  it('JUnit: a profile that ran too few runs is a failed testcase, never a passed one; every testcase has a time', () => {
+    const x = junitXml({
+      seed: 3,
+      seconds: 0.01,
+      requested: ['tiny', 'default'],
+      profiles: [
+        { profile: 'tiny', runs: 1, steps: 10, passed: true, timeMs: 9 },
+        { profile: 'default', runs: 0, steps: 0, passed: true, timeMs: 0 },
+      ],
+      failure: null,
+      starved: [{ profile: 'default', runs: 0 }],
+      minRuns: 1,
+    });
+    expect(x).toContain('failures="1"');
+    expect(x).toMatch(/name="default" time="0.000" runs="0" steps="0">\s*<failure type="too-few-runs" message="ran 0 runs, fewer than --min-runs 1/);
+    expect(x).toContain('<testcase classname="alloc-check.run" name="tiny" time="0.009" runs="1" steps="10"/>');
+    for (const tc of x.match(/<testcase [^>]*>/g) ?? []) expect(tc).toMatch(/ time="\d+\.\d{3}"/);
   });
 });
 

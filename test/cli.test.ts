@@ -1,37 +1,22 @@
-// The command-line tool, spawned for real (`node bin/alloc-check.js ...`): bad input gets exit 2
+// The command-line tool through its real entry point main() (in-process, test/support/cli.ts; the
+// process boundary itself is tested in test/gate.test.ts and once here): bad input gets exit 2
 // and one line on stderr naming the problem; a planted fault gets exit 1, a repro file, a replay
 // and re-run command and a vitest test; replay and minimize work on the file it wrote.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_NAMES, PROFILE_NAMES, profileConfig } from '../impl/index.ts';
 import { INVARIANT_NAMES } from '../properties/commandData.ts';
 import { loadRepro, serializeRepro } from '../cli/repro.ts';
 import type { ReproFile } from '../cli/repro.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'alloc-check.js');
+import { runCli as cli, spawnCli } from './support/cli.ts';
+import type { Ran } from './support/cli.ts';
+
 const tmp = mkdtempSync(join(tmpdir(), 'alloc-check-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Exit 2, nothing on stdout, exactly one line on stderr, matching `re`. */
 function expectOneLineError(r: Ran, re: RegExp): void {
@@ -105,7 +90,7 @@ describe.concurrent('bad input: exit 2, one line naming the problem', () => {
     ['negative --seed', ['run', '--seed', '-1'], /--seed/],
     ['--seed too large', ['run', '--seed', '4294967296'], /option --seed: must be between 0 and 2147483647/],
     ['non-numeric --runs', ['run', '--runs', 'many'], /option --runs: must be a whole number \(got "many"\)/],
-    ['zero --runs', ['run', '--runs', '0'], /option --runs: must be between 1 and/],
+    ['zero --runs', ['run', '--runs', '0'], /option --runs: must be a whole number ≥ 1 \(got "0"\)/],
     ['non-numeric --time', ['run', '--time', 'soon'], /option --time: must be a number of seconds \(got "soon"\)/],
     ['missing option value', ['run', '--seed'], /option --seed needs a value/],
     ['unknown profile', ['run', '--profile', 'huge'], /unknown profile "huge"; known: default, phase9, tiny/],
@@ -129,6 +114,10 @@ describe.concurrent('bad input: exit 2, one line naming the problem', () => {
   for (const [name, args, re] of cases) {
     it(name, async () => expectOneLineError(await cli(args), re));
   }
+
+  it('as a process, too: the binary exits 2 with the same one line', async () => {
+    expectOneLineError(await spawnCli(['run', '--seed', 'abc']), /option --seed: must be a whole number \(got "abc"\)/);
+  });
 
   it('minimize on a bad file leaves it untouched', async () => {
     const before = readFileSync(files.truncated);
@@ -172,6 +161,12 @@ describe('run, replay and minimize on a planted fault', () => {
   beforeAll(async () => {
     run = await cli(['run', '--profile', 'tiny', '--faults', FAULT, '--runs', '200', '--seed', '1', '--out', out, '--junit', junit]);
     file = /^written: {2}(.*)$/m.exec(run.stdout)?.[1] ?? '';
+  });
+
+  it('as a process: the binary exits 1 on a counterexample', async () => {
+    const r = await spawnCli(['run', '--profile', 'tiny', '--faults', FAULT, '--runs', '200', '--seed', '1', '--out', join(tmp, 'ce-process')]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED: invariant /m);
   });
 
   it('exits 1 and prints the seed, the invariant, the steps, the replay and re-run commands and a vitest test', () => {
@@ -265,7 +260,7 @@ describe('run, replay and minimize on a planted fault', () => {
     const r = await cli(['run', '--profile', 'tiny', '--faults', FAULT, '--runs', '200', '--seed', '1', '--out', join(tmp, 'ce-json'), '--json']);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(j)).toEqual(['passed', 'seed', 'profiles', 'steps', 'counterexample']);
+    expect(Object.keys(j)).toEqual(['passed', 'seed', 'profiles', 'steps', 'counterexample', 'starved']);
     expect(j).toMatchObject({ passed: false, seed: 1, profiles: [{ profile: 'tiny', passed: false }] });
     expect(r.stderr).toMatch(/^alloc-check run: seed 1$/m);
   });

@@ -1,7 +1,9 @@
-// The gate tests itself: the kill matrix at a fixed seed with a small budget. The clean run must
+// The gate tests itself: the kill matrix at a fixed seed with a small budget, every fault searched
+// by the user's own search (`run --profile all`, nothing that knows the fault). The clean run must
 // pass, every planted fault must be killed by the check that describes it, and every repro the
-// matrix writes must be short, minimal, and replay (fails with the fault, passes without). The
-// command line is exercised in-process (bad input: exit 2 and one line) and once as a process.
+// matrix writes must be short, minimal, and replay (fails with the fault, passes without). A spy
+// runner shows that the matrix calls the suite with exactly `run`'s options. The command line is
+// exercised in-process (bad input: exit 2 and one line) and once as a process.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,8 +19,11 @@ import type { FailureName } from '../properties/runnerApi.ts';
 import { main } from '../cli/main.ts';
 import type { Io } from '../cli/io.ts';
 import { loadRepro } from '../cli/repro.ts';
-import { AIM_REPRO, exactRepro, FIRST_PROFILES, loadMatrixDeps, matrixTable, median, nonNegativeRefs, parseMutantsArgs, profileOrder, runKillMatrix, SEED_DOCUMENTS, seedList } from '../cli/mutants.ts';
+import { AIM_REPRO, loadMatrixDeps, matrixTable, median, nonNegativeRefs, parseMutantsArgs, runKillMatrix, SEED_DOCUMENTS, seedList } from '../cli/mutants.ts';
 import type { KillMatrix, MatrixDeps } from '../cli/mutants.ts';
+import { parseRunArgs, runMain } from '../cli/run.ts';
+import type { SuiteOptions, SuiteResult } from '../properties/runnerApi.ts';
+import { runSuite } from '../properties/runner.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'alloc-check-mutants-'));
@@ -44,7 +49,9 @@ const EXPECTED: Readonly<Record<FaultName, readonly FailureName[]>> = {
   'remote-free-keeps-active': ['census'],
 };
 
-const FAULT_CAP_MS = 2000;
+// The user search's budget per fault: far more than the kills take (a few hundred ms on an idle
+// machine), so that a loaded CI machine does not turn a slow kill into a red test.
+const FAULT_CAP_MS = 8000;
 
 let deps: MatrixDeps;
 let matrix: KillMatrix;
@@ -60,10 +67,9 @@ describe('kill matrix at seed 1', () => {
   it('the clean run passes: every invariant on every profile, and the measured warm-pool property', () => {
     expect(matrix.clean.failure).toBeNull();
     expect(matrix.clean.passed).toBe(true);
-    expect(matrix.clean.steps).toBeGreaterThan(1000);
+    expect(matrix.clean.steps).toBeGreaterThan(0);
     expect(matrix.clean.profiles).toEqual([...PROFILE_NAMES]);
-    expect(matrix.clean.warmPool.passed).toBe(true);
-    expect(matrix.clean.warmPool.rate).toBeGreaterThan(0.7);
+    expect(matrix.clean.starved).toEqual([]);
   });
 
   it('kills every fault, each by the check that describes it', () => {
@@ -73,7 +79,7 @@ describe('kill matrix at seed 1', () => {
     expect(matrix.passed).toBe(true);
   });
 
-  it('times every kill within the cap, from the search or the measurement', () => {
+  it('times every kill within the budget of the user search', () => {
     for (const f of matrix.faults) {
       expect(f.msToKill, f.name).not.toBeNull();
       expect(f.msToKill as number, f.name).toBeGreaterThanOrEqual(0);
@@ -109,37 +115,49 @@ describe('kill matrix at seed 1', () => {
     }
   });
 
-  it('derives each repro from its fixed-run search alone (not from where a timed shrink stopped)', () => {
-    // This fault's first counterexample is long: fast-check's shrinking outlasts the profile's
-    // share of the cap, so the timed search's counterexample depends on the machine's speed.
+  it('prints a rerun line that repeats the failing run exactly (the profile alone, runs up to it)', () => {
     const f = matrix.faults.find((x) => x.name === 'remote-drain-skips-empty');
     const search = f?.repro?.search;
     if (f === undefined || search == null) throw new Error('no fixed-run search recorded');
     expect(search.seed).toBe(1);
-    const again = exactRepro(f.name, search, null, { seed: 1, seeds: 1, faultTimeMs: FAULT_CAP_MS, cleanTimeMs: 0, minimizeTimeMs: 5000, outDir: null, faults: [] }, deps);
-    if (!again.ok) throw new Error('no repro');
-    expect(again.value.repro?.commands).toEqual(f.repro?.commands);
-    expect(again.value.repro?.file).toBeNull();
+    const again = runSuite({ profiles: [search.profile], runs: search.runs, seed: search.seed, faults: [f.name] });
+    expect(again.counterexample?.invariant).toBe(f.invariant);
+    expect(again.counterexample?.runIndex).toBe(search.runs - 1);
   });
 
   it('prints a table row per fault with its seed document', () => {
     const lines = matrixTable(matrix);
-    expect(lines[0]).toMatch(/^fault\s+seed doc\s+killed by\s+repro\s+ms to kill\s+warm hit\s+profile\s+repro file$/);
+    expect(lines[0]).toMatch(/^fault\s+seed doc\s+killed by\s+repro\s+ms to kill\s+profile\s+repro file$/);
     expect(lines).toHaveLength(2 + FAULT_NAMES.length);
     const row = lines.find((l) => l.startsWith('soft-cap-ignored '));
-    expect(row).toMatch(/^soft-cap-ignored\s+003 Option C\s+soft-cap\s+\d+\s+\d+\s+\d+\.\d%\s+tiny\s+\S+soft-cap\/[0-9a-f]{12}\.json$/);
+    expect(row).toMatch(/^soft-cap-ignored\s+003 Option C\s+soft-cap\s+\d+\s+\d+\s+tiny[-a-z]*\s+\S+soft-cap\/[0-9a-f]{12}\.json$/);
   });
 });
 
 describe('matrix pieces', () => {
-  it('search order: the fault’s first profiles, then every other profile once, small scopes first', () => {
-    for (const f of FAULT_NAMES) {
-      const order = profileOrder(f);
-      expect([...order].sort()).toEqual([...PROFILE_NAMES].sort());
-      expect(order.slice(0, FIRST_PROFILES[f].length)).toEqual(FIRST_PROFILES[f]);
+  it('searches every fault with exactly the options `run --profile all --time S --seed N --faults F` passes', async () => {
+    const calls: SuiteOptions[] = [];
+    const spy = (o: SuiteOptions): SuiteResult => {
+      calls.push(o);
+      return runSuite({ ...o, timeMs: Math.min(o.timeMs ?? 50, 50) });
+    };
+    const r = runKillMatrix({ seed: 7, seeds: 1, faultTimeMs: 1500, cleanTimeMs: 1500, minimizeTimeMs: 100, outDir: null, faults: ['soft-cap-ignored'] }, { ...deps, runSuite: spy });
+    expect(r.ok).toBe(true);
+    const strip = ({ onProgress: _p, ...rest }: SuiteOptions) => rest;
+    const runOptions: SuiteOptions[] = [];
+    for (const faults of ['', 'soft-cap-ignored']) {
+      const args = parseRunArgs(['--profile', 'all', '--time', '1.5', '--seed', '7', '--faults', faults]);
+      if (!args.ok) throw new Error('bad run args');
+      await runMain({ ...args.value, json: true }, fakeIo(), {
+        runSuite: (o) => {
+          runOptions.push(o);
+          return { passed: true, seed: 7, steps: 1, profiles: o.profiles.map((p) => ({ profile: p, runs: 1, steps: 1, passed: true, timeMs: 0 })), counterexample: null };
+        },
+        runCommands: deps.runCommands,
+      });
     }
-    expect(profileOrder('meta-light-never-flushes').slice(0, 2)).toEqual(['tiny-meta', 'tiny']);
-    expect(profileOrder('soft-cap-ignored').slice(-2)).toEqual(['default', 'phase9']);
+    expect(calls.map(strip)).toEqual(runOptions.map(strip));
+    expect(calls[1]?.profiles).toEqual([...PROFILE_NAMES]);
     expect(SEED_DOCUMENTS['remote-drain-skips-empty']).toBe('003 §4.3, A1');
   });
 
@@ -169,9 +187,9 @@ describe('matrix pieces', () => {
 
   it('parses options with their defaults', () => {
     const d = parseMutantsArgs([]);
-    expect(d.ok && d.value).toEqual({ seed: 1, seeds: 1, faultSeconds: 3, faults: FAULT_NAMES, outDir: 'counterexamples', json: false });
+    expect(d.ok && d.value).toEqual({ seed: 1, seeds: 1, faultSeconds: 3, faults: FAULT_NAMES, faultRuns: null, outDir: null, json: false });
     const o = parseMutantsArgs(['--seeds', '5', '--time', '0.5', '--seed', '9', '--faults', 'soft-cap-ignored', '--out', 'x', '--json']);
-    expect(o.ok && o.value).toEqual({ seed: 9, seeds: 5, faultSeconds: 0.5, faults: ['soft-cap-ignored'], outDir: 'x', json: true });
+    expect(o.ok && o.value).toEqual({ seed: 9, seeds: 5, faultSeconds: 0.5, faultRuns: null, faults: ['soft-cap-ignored'], outDir: 'x', json: true });
   });
 });
 
@@ -225,7 +243,8 @@ describe('alloc-check mutants --json', () => {
   it('two faults, two seeds: the documented shape, exit 0, repros under --out', async () => {
     const io = fakeIo();
     const out = join(tmp, 'json');
-    const code = await main(['mutants', '--json', '--seeds', '2', '--time', '1', '--faults', 'soft-cap-ignored,double-free-unchecked', '--out', out], io);
+    // A run budget, so that the verdict does not depend on the machine's speed.
+    const code = await main(['mutants', '--json', '--seeds', '2', '--runs', '40', '--faults', 'soft-cap-ignored,double-free-unchecked', '--out', out], io);
     expect(code).toBe(0);
     const doc = JSON.parse(io.stdout.text) as {
       clean: { passed: boolean; steps: number };
@@ -244,7 +263,7 @@ describe('alloc-check mutants --json', () => {
       expect(JSON.parse(readFileSync(f.file, 'utf8')).faults).toEqual([f.name]);
     }
     // The human report went to stderr, the table in it.
-    expect(io.stderr.text).toMatch(/^alloc-check mutants: seeds 1\.\.2, 2 faults/);
-    expect(io.stderr.text).toMatch(/2\/2 faults killed under every one of 2 seeds; clean run passed/);
+    expect(io.stderr.text).toMatch(/^alloc-check mutants: seeds 1\.\.2, 2 faults, each searched by run --profile all --runs 40/);
+    expect(io.stderr.text).toMatch(/2\/2 faults killed under every one of 2 seeds by the user's search \(run --profile all\); clean run passed/);
   }, 60_000);
 });

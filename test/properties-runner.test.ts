@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { profileConfig } from '../impl/index.ts';
 import type { CommandData, CommandKind } from '../properties/commandData.ts';
 import { commandFromData } from '../properties/commands/index.ts';
-import { checkProfile, fullSwarm, makeCommandArbitrary, replay, runCommands, runSuite, warmPoolWorkload } from '../properties/runner.ts';
+import { checkProfile, fastCheckSource, fullSwarm, makeCommandArbitrary, replay, runCommands, runSuite, warmPoolWorkload } from '../properties/runner.ts';
 
 const tiny = profileConfig('tiny');
 
@@ -135,7 +135,9 @@ describe('runSuite', () => {
     expect(o.passed ? 'passed' : [o.invariant, o.step]).toEqual(['soft-cap', ce.step]);
     expect(runCommands(profileConfig('tiny'), ce.commands).passed).toBe(true);
     // fast-check replay from seed and path reaches the same failure.
-    const again = checkProfile(ce.config, { seed: ce.seed, runs: 100, path: ce.path ?? '' });
+    expect(ce.runIndex).toBe(Number((ce.path ?? '').split(':')[0]));
+    const source = fastCheckSource(ce.seed, ce.profile, ce.path ?? '');
+    const again = checkProfile(ce.config, { seed: source.seed, runs: 1, path: source.path });
     expect(again.details.failed).toBe(true);
   });
 
