@@ -7,7 +7,8 @@ import { explore, type ExploreReport, type ExploreViolation } from '../explore/e
 import { exploreSwarm } from '../explore/swarm.ts';
 import type { AllocatorConfig, FaultName } from '../impl/index.ts';
 import { exploreParallel } from '../explore/parallel.ts';
-import { faultsOption, intOption, parseOptions, secondsOption } from './args.ts';
+import { faultsOption, intOption, parseOptions, secondsOption, shardOption } from './args.ts';
+import { configOver, loadConfigFile } from './configFile.ts';
 import { err, ok, type Result } from './errors.ts';
 import { makeOut } from './io.ts';
 import { displayPath, writeRepro } from './repro.ts';
@@ -19,7 +20,8 @@ import type { ExitCode, Subcommand } from './subcommand.ts';
 const MAX_DEFAULT_WORKERS = 8;
 
 const usage = `usage: alloc-check explore --profile NAME --depth D [--time S] [--faults a,b] [--max-live N]
-                           [--workers N] [--no-symmetry] [--swarm] [--out DIR] [--json]
+                           [--workers N] [--no-symmetry] [--swarm [--shard I/N]] [--config FILE]
+                           [--out DIR] [--json]
 
 Breadth-first search over every command sequence of a finite alphabet derived from the profile
 (one size per class and one pool size; free of live index #0..#2 from every thread; drain, flush
@@ -42,10 +44,14 @@ written in the counterexample format and can be replayed with \`alloc-check repl
                    from t0 or from both threads): deeper, but not exhaustive for the whole alphabet.
                    --json then holds {"profile","swarm":true,"depth","alphabets","searched",
                    "completed","states","statesPerSec","violation": null | {"invariant","length",
-                   "file","alphabet"}}
+                   "file","alphabet"},"searchedAlphabets","completedAlphabets"}
+  --shard I/N      with --swarm: only shard I of N of the sub-alphabets (i mod N = I-1);
+                   alloc-check merge joins the shards' --json reports
+  --config FILE    config fields (JSON) laid over the profile (see \`alloc-check profiles\`)
   --out DIR        where a counterexample is written (default counterexamples/)
-  --json           stdout holds only {"profile","depth","exhausted","states","distinctStates",
-                   "statesPerSec","bytesPerState","violation": null | {"invariant","length","file"}}
+  --json           stdout holds only {"profile","depth" (asked),"depthCompleted","exhausted","states",
+                   "distinctStates","statesPerSec","bytesPerState","violation": null |
+                   {"invariant","length","file"}}
 
 exit: 0 no violation within the explored depth, 1 a violation, 2 usage or config error
 `;
@@ -61,6 +67,8 @@ const OPTIONS = {
   'no-symmetry': { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  config: { type: 'string' },
+  shard: { type: 'string' },
 } as const;
 
 export const exploreCommand: Subcommand = {
@@ -84,13 +92,24 @@ export const exploreCommand: Subcommand = {
     if (!maxLive.ok) return maxLive;
     const workers = v.workers === undefined ? ok(Math.max(1, Math.min(MAX_DEFAULT_WORKERS, availableParallelism()))) : intOption('--workers', v.workers, 1, 64);
     if (!workers.ok) return workers;
-    const config = profileConfig(v.profile, { faults: [...faults.value] });
+    const shard = shardOption(v.shard);
+    if (!shard.ok) return shard;
+    if (shard.value !== null && v.swarm !== true) return err({ kind: 'usage', subcommand: 'explore', message: '--shard splits the sub-alphabets of --swarm; a breadth-first search of the whole alphabet cannot be split' });
+    let overrides: Readonly<Record<string, unknown>> = {};
+    if (v.config !== undefined) {
+      const c = loadConfigFile(v.config, v.profile);
+      if (!c.ok) return c;
+      overrides = c.value.overrides;
+    }
+    const built = configOver(v.profile, overrides, v.config ?? `profile ${v.profile}`, [...faults.value]);
+    if (!built.ok) return built;
+    const config = built.value;
     const out = makeOut(io, v.json === true);
     if (v.swarm === true) {
       if (v['max-live'] !== undefined || v['no-symmetry'] === true) {
         return err({ kind: 'usage', subcommand: 'explore', message: '--swarm cannot be used with --max-live or --no-symmetry (each sub-search sets its own symmetry)' });
       }
-      return runSwarm(out, { profile: v.profile, config, faults: faults.value, depth: depth.value, seconds: seconds.value, workers: workers.value, outDir: v.out ?? 'counterexamples', json: v.json === true });
+      return runSwarm(out, { profile: v.profile, config, faults: faults.value, depth: depth.value, seconds: seconds.value, workers: workers.value, outDir: v.out ?? 'counterexamples', json: v.json === true, shard: shard.value });
     }
     const symmetry = v['no-symmetry'] !== true;
     out.line(`alloc-check explore: profile ${v.profile}, depth ${depth.value}, budget ${seconds.value} s, symmetry ${symmetry ? 'on' : 'off'}, ${workers.value} worker${workers.value === 1 ? '' : 's'}${faults.value.length > 0 ? `, faults: ${faults.value.join(', ')}` : ''}${Number.isFinite(maxLive.value) ? `, at most ${maxLive.value} live` : ''}`);
@@ -109,7 +128,8 @@ export const exploreCommand: Subcommand = {
     if (v.json === true) {
       out.json({
         profile: v.profile,
-        depth: report.depthCompleted,
+        depth: depth.value,
+        depthCompleted: report.depthCompleted,
         exhausted: report.exhausted,
         states: report.states,
         distinctStates: report.distinctStates,
@@ -170,6 +190,7 @@ interface SwarmRun {
   readonly workers: number;
   readonly outDir: string;
   readonly json: boolean;
+  readonly shard: { readonly index: number; readonly count: number } | null;
 }
 
 async function runSwarm(out: ReturnType<typeof makeOut>, r: SwarmRun): Promise<Result<ExitCode>> {
@@ -178,6 +199,7 @@ async function runSwarm(out: ReturnType<typeof makeOut>, r: SwarmRun): Promise<R
     depth: r.depth,
     timeMs: r.seconds * 1000,
     workers: r.workers,
+    ...(r.shard !== null ? { shard: r.shard } : {}),
     onSearch: (s) =>
       out.line(
         `  ${s.name.padEnd(40)} ${String(s.letterCount).padStart(2)} letters  ${s.complete ? `depth ${s.depthCompleted}${s.exhausted ? ' (exhausted)' : ''}` : s.violation !== null ? `VIOLATION at ${s.violation.commands.length}` : `depth ${s.depthCompleted} only (budget)`}  ${s.distinctStates} states  ${s.elapsedMs} ms`,
@@ -206,6 +228,9 @@ async function runSwarm(out: ReturnType<typeof makeOut>, r: SwarmRun): Promise<R
       states: report.states,
       statesPerSec: report.statesPerSec,
       violation: v === null ? null : { invariant: v.invariant, length: v.commands.length, file: written.value, alphabet: v.alphabet },
+      searchedAlphabets: report.results.map((x) => x.name),
+      completedAlphabets: report.results.filter((x) => x.complete).map((x) => x.name),
+      ...(r.shard !== null ? { shard: { index: r.shard.index + 1, count: r.shard.count } } : {}),
     });
   }
   return ok(v === null ? 0 : 1);

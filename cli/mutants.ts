@@ -5,9 +5,10 @@ import { match, P } from 'ts-pattern';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAULT_NAMES } from '../impl/index.ts';
+import { FAULT_NAMES, PROFILE_NAMES } from '../impl/index.ts';
 import type { FaultName } from '../impl/index.ts';
-import { faultsOption, intOption, parseOptions, secondsOption } from './args.ts';
+import { faultsOption, intOption, parseOptions, secondsOption, shardOption } from './args.ts';
+import { loadConfigFile } from './configFile.ts';
 import { describeFsError, err, ok } from './errors.ts';
 import type { Result } from './errors.ts';
 import { makeOut } from './io.ts';
@@ -113,6 +114,7 @@ function reportMatrix(m: KillMatrix, io: Io, json: boolean): void {
 // --- the subcommand ----------------------------------------------------------------------------
 
 const usage = `usage: alloc-check mutants [--seeds N] [--time S | --runs N] [--seed N] [--faults a,b] [--out DIR] [--json]
+                        [--config FILE [--profile NAME]] [--shard I/N]
 
 The kill matrix. First a clean run (no fault) must pass: the very search \`alloc-check run
 --profile all\` does, with every profile completing at least one run. Then each planted fault
@@ -130,6 +132,10 @@ run, and the minimised repro, written to DIR/<invariant>/<id>.json.
   --faults a,b  only these faults (default: all ${FAULT_NAMES.length})
   --out DIR     where repro files go (default: a new temporary folder, named in the output; the
                 work tree is never written unless asked)
+  --config FILE search one profile (--profile NAME, default: default) with these config fields
+                laid over it, instead of every built-in profile (see \`alloc-check profiles\`)
+  --shard I/N   only shard I of N: the faults i with i mod N = I-1 of the list (alloc-check merge
+                joins the shards' --json reports)
   --json        stdout holds only {"clean": {"passed", "steps"}, "faults": [{"name", "killed",
                 "invariant", "reproLength", "msToKill", ...}]}; the table goes to stderr
 
@@ -139,6 +145,9 @@ exit: 0 the clean run passed and every fault was killed (under every seed), 1 ot
 const OPTIONS = {
   seeds: { type: 'string' },
   runs: { type: 'string' },
+  config: { type: 'string' },
+  profile: { type: 'string' },
+  shard: { type: 'string' },
   time: { type: 'string' },
   seed: { type: 'string' },
   faults: { type: 'string' },
@@ -156,6 +165,8 @@ export interface MutantsArgs {
   /** null: a new temporary folder. */
   readonly outDir: string | null;
   readonly json: boolean;
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly custom: { readonly profile: string; readonly file: string; readonly overrides: Readonly<Record<string, unknown>> } | null;
 }
 
 export function parseMutantsArgs(argv: readonly string[]): Result<MutantsArgs> {
@@ -194,7 +205,18 @@ export function parseMutantsArgs(argv: readonly string[]): Result<MutantsArgs> {
     faults = f.value;
   }
   if (v.out !== undefined && v.out.trim() === '') return err({ kind: 'bad-option', option: '--out', value: v.out, rule: 'must be a path' });
-  return ok({ seed, seeds, faultSeconds, faultRuns, faults, outDir: v.out ?? null, json: v.json === true });
+  const shard = shardOption(v.shard);
+  if (!shard.ok) return shard;
+  let custom: MutantsArgs['custom'] = null;
+  if (v.profile !== undefined && v.config === undefined) return err({ kind: 'usage', subcommand: 'mutants', message: '--profile goes with --config FILE (without it every built-in profile is searched, as run --profile all does)' });
+  if (v.config !== undefined) {
+    const profile = v.profile ?? 'default';
+    if (!PROFILE_NAMES.includes(profile)) return err({ kind: 'unknown-name', what: 'profile', name: profile, known: [...PROFILE_NAMES] });
+    const c = loadConfigFile(v.config, profile);
+    if (!c.ok) return c;
+    custom = { profile, file: c.value.file, overrides: c.value.overrides };
+  }
+  return ok({ seed, seeds, faultSeconds, faultRuns, faults, outDir: v.out ?? null, json: v.json === true, shard: shard.value, custom });
 }
 
 export async function mutantsMain(args: MutantsArgs, io: Io): Promise<Result<0 | 1>> {
@@ -210,6 +232,8 @@ export async function mutantsMain(args: MutantsArgs, io: Io): Promise<Result<0 |
     `alloc-check mutants: seed${seeds.length > 1 ? `s ${seeds[0]}..${seeds[seeds.length - 1]}` : ` ${args.seed}`}, ${args.faults.length} fault${args.faults.length === 1 ? '' : 's'}, ` +
       `each searched by run --profile all ${args.faultRuns === null ? `--time ${args.faultSeconds}` : `--runs ${args.faultRuns}`}`,
   );
+  if (args.custom !== null) out.line(`  config: ${args.custom.file} over ${args.custom.profile}`);
+  if (args.shard !== null) out.line(`  shard:  ${args.shard.index + 1}/${args.shard.count} (faults i with i mod ${args.shard.count} = ${args.shard.index})`);
   out.line(`  repros: ${outDir}${args.outDir === null ? ' (a temporary folder; --out DIR to keep them elsewhere)' : ''}`);
   const deps = await loadMatrixDeps();
   const tty = io.stderr.isTTY === true;
@@ -220,6 +244,8 @@ export async function mutantsMain(args: MutantsArgs, io: Io): Promise<Result<0 |
       seeds: args.seeds,
       faultTimeMs: Math.round(args.faultSeconds * 1000),
       ...(args.faultRuns !== null ? { faultRuns: args.faultRuns } : {}),
+      ...(args.shard !== null ? { shard: args.shard } : {}),
+      ...(args.custom !== null ? { custom: { profile: args.custom.profile, overrides: args.custom.overrides } } : {}),
       cleanTimeMs: Math.round(args.faultSeconds * 1000),
       minimizeTimeMs: MINIMIZE_TIME_MS,
       outDir,
@@ -236,7 +262,10 @@ export async function mutantsMain(args: MutantsArgs, io: Io): Promise<Result<0 |
   if (tty && width > 0) io.stderr.write(`\r${' '.repeat(width)}\r`);
   if (!m.ok) return m;
   reportMatrix(m.value, io, args.json);
-  if (args.json) out.json(matrixJson(m.value, outDir));
+  if (args.json) {
+    const doc = matrixJson(m.value, outDir) as Record<string, unknown>;
+    out.json({ ...doc, ...(args.shard !== null ? { shard: { index: args.shard.index + 1, count: args.shard.count } } : {}), ...(args.custom !== null ? { config: args.custom.file, profile: args.custom.profile } : {}) });
+  }
   return ok(m.value.passed ? 0 : 1);
 }
 

@@ -115,7 +115,7 @@ export interface SubSearchResult extends SubSearchReply {
 
 export interface SwarmReport {
   readonly depth: number;
-  /** Sub-alphabets the profile has. */
+  /** Sub-alphabets the profile has (in this shard, with a shard). */
   readonly alphabets: number;
   /** Sub-searches that ran to their end: complete, cut by the budget, or stopped at a violation. */
   readonly searched: number;
@@ -139,6 +139,8 @@ export interface SwarmOptions {
   /** Cap on one sub-search (default: a sixth of the budget, at least 1 s). */
   readonly perSearchMs?: number;
   readonly onSearch?: (result: SubSearchResult) => void;
+  /** Only shard `index` (0-based) of `count`: the sub-alphabets i with i mod count = index. */
+  readonly shard?: { readonly index: number; readonly count: number };
 }
 
 /** A sub-search gets at most this long, so that one large sub-alphabet cannot eat the budget. */
@@ -154,7 +156,8 @@ function perSearchCap(options: SwarmOptions): number {
  */
 export async function exploreSwarm(config: AllocatorConfig, options: SwarmOptions): Promise<SwarmReport> {
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`explore: workers must be a positive integer (got ${options.workers})`);
-  const subs = subAlphabets(config);
+  const shard = options.shard;
+  const subs = subAlphabets(config).filter((_, i) => shard === undefined || i % shard.count === shard.index);
   const started = Date.now();
   const deadline = started + options.timeMs;
   const results: SubSearchResult[] = [];

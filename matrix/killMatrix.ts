@@ -113,6 +113,8 @@ export interface MatrixOptions {
   readonly faults: readonly FaultName[];
   /** Only this shard's faults (fault i belongs to shard i mod count); default: all. */
   readonly shard?: { readonly index: number; readonly count: number };
+  /** `--config FILE --profile NAME`: search that one profile with these fields laid over it. */
+  readonly custom?: { readonly profile: string; readonly overrides: Readonly<Record<string, unknown>> };
   readonly now?: () => number;
   readonly onProgress?: (label: string, done: number, total: number) => void;
 }
@@ -199,6 +201,11 @@ export function seedList(first: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => (first + i) % (MAX_SEED + 1));
 }
 
+/** The profile and fields of a `--config` search, as userSearchOptions takes them. */
+function customOf(options: MatrixOptions): { profiles?: readonly string[]; configOverrides?: Readonly<Record<string, unknown>> } {
+  return options.custom === undefined ? {} : { profiles: [options.custom.profile], configOverrides: options.custom.overrides };
+}
+
 /** Faults of one shard: fault i of the list belongs to shard i mod count. */
 export function shardFaults(faults: readonly FaultName[], shard: { readonly index: number; readonly count: number } | undefined): readonly FaultName[] {
   return shard === undefined ? faults : faults.filter((_, i) => i % shard.count === shard.index);
@@ -207,7 +214,7 @@ export function shardFaults(faults: readonly FaultName[], shard: { readonly inde
 function runClean(options: MatrixOptions, deps: MatrixDeps, now: () => number): CleanRun {
   const started = now();
   const budget = options.faultRuns !== undefined ? { runs: options.faultRuns } : { timeMs: options.cleanTimeMs };
-  const search = userSearchOptions({ ...budget, seed: options.seed, faults: [] });
+  const search = userSearchOptions({ ...budget, ...customOf(options), seed: options.seed, faults: [] });
   const suite = deps.runSuite(search);
   const ce = suite.counterexample;
   const starved = ce !== null ? [] : search.profiles.filter((p) => (suite.profiles.find((r) => r.profile === p)?.runs ?? 0) < 1);
@@ -236,7 +243,7 @@ function attempt(fault: FaultName, seed: number, options: MatrixOptions, deps: M
   const started = now();
   let lastRunEnded = started;
   const budget = options.faultRuns !== undefined ? { runs: options.faultRuns } : { timeMs: options.faultTimeMs };
-  const suite = deps.runSuite({ ...userSearchOptions({ ...budget, seed, faults: [fault] }), onProgress: () => void (lastRunEnded = now()) });
+  const suite = deps.runSuite({ ...userSearchOptions({ ...budget, ...customOf(options), seed, faults: [fault] }), onProgress: () => void (lastRunEnded = now()) });
   const ce = suite.counterexample;
   // The measured property has no run: its kill is the time to its verdict.
   const msToKill = ce === null ? null : Math.round((ce.runIndex === null ? now() : lastRunEnded) - started);
