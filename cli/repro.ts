@@ -23,7 +23,7 @@ import type { CliError, Result } from './errors.ts';
 export const FORMAT_VERSION = 1;
 
 /** Every failure name a counterexample may carry: the §7 invariants plus the runner's extras. */
-export const FAILURE_NAMES = [...INVARIANT_NAMES, 'warm-pool-hit-rate', 'internal-error'] as const satisfies readonly FailureName[];
+export const FAILURE_NAMES = [...INVARIANT_NAMES, 'warm-pool-hit-rate', 'internal-error', 'alignment', 'no-crash', 'no-hang'] as const satisfies readonly FailureName[];
 // Compile-time check that FAILURE_NAMES covers FailureName exactly.
 type _Covers = Exclude<FailureName, (typeof FAILURE_NAMES)[number]> extends never ? true : never;
 const _covers: _Covers = true;
