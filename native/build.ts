@@ -26,7 +26,7 @@ export function findCompiler(env: NodeJS.ProcessEnv = process.env): string | nul
   const candidates = [env.CC, 'cc', 'gcc', 'clang'].filter((c): c is string => c !== undefined && c.trim() !== '');
   let found: string | null = null;
   for (const cc of candidates) {
-    const r = spawnSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const r = spawnSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env });
     if (r.status === 0) {
       found = cc;
       break;
