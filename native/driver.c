@@ -9,12 +9,13 @@
  * Request (one run):                     Result lines of a run (in the child's shared page):
  *   RUN <threads> <timeoutMs> <flags>       a <ptr> <usable> <hdr>   alloc (ptr 0: NULL)
  *   a <t> <size>        alloc                f <ptr>                  free of live[ref] (f - : none)
- *   f <t> <ref>         free live[ref]       w <ptr> / c <ptr> <off> <got>   write / check
+ *   f <t> <ref>         free live[ref]       w <ptr> / c <ptr> <off> <got> <want>   write / check
  *   w <ref> <seed>      write a canary       x                        thread ended
  *   c <ref>             check a canary       t <ret>  (t - : no malloc_trim in the target)
  *   x <t>               thread exit          b <ptr>  bad free returned (b - : no candidate)
  *   t                   malloc_trim(0)       I <ptr> <off> <want> <got>  a live canary broke
- *   b <t> <k> <ref> <o> bad free d|i|o     then, from the parent:
+ *   b <t> <k> <ref> <o> bad free d|i|o     J ...  (the same, found before a free or write)
+ *                                         then, from the parent:
  *   END                                     S DONE|SIGNAL <n> <name>|EXIT <n>|HANG <steps> <started>
  *                                           E <child's stderr, newlines as ' | '>
  *                                           END
@@ -100,8 +101,9 @@ static void outp(const char *fmt, ...) {
   out(line);
 }
 
-static void outBroken(const block_t *b, long off) {
-  outp("I %lx %ld %d %d\n", (unsigned long)(uintptr_t)b->ptr, off, canaryByte(b->seed, (uint32_t)off), b->ptr[off]);
+/* 'I': found by the scan after a step; 'J': found before a free or write (the step's own line). */
+static void outBroken(char kind, const block_t *b, long off) {
+  outp("%c %lx %ld %d %d\n", kind, (unsigned long)(uintptr_t)b->ptr, off, canaryByte(b->seed, (uint32_t)off), b->ptr[off]);
 }
 
 static void fillCanary(unsigned char *p, size_t size, uint32_t seed) {
@@ -221,7 +223,7 @@ static int step(const cmd_t *c) {
     if (i < 0) { out("f -\n"); return 0; }
     j.op = OP_FREE; j.ptr = live[i].ptr;
     { long bad = firstMismatch(&live[i]);
-      if (bad >= 0) { outBroken(&live[i], bad); return 1; } }
+      if (bad >= 0) { outBroken('J', &live[i], bad); return 1; } }
     removeLive(i);
     onThread(c->t, &j);
     outp("f %lx\n", (unsigned long)(uintptr_t)j.ptr);
@@ -232,13 +234,13 @@ static int step(const cmd_t *c) {
     if (i < 0) { out(c->op == OP_WRITE ? "w -\n" : "c -\n"); return 0; }
     if (c->op == OP_WRITE) {
       long bad = firstMismatch(&live[i]);
-      if (bad >= 0) { outBroken(&live[i], bad); return 1; }
+      if (bad >= 0) { outBroken('J', &live[i], bad); return 1; }
       live[i].seed = 0x40000000u + (uint32_t)c->b;
       fillCanary(live[i].ptr, live[i].size, live[i].seed);
       outp("w %lx\n", (unsigned long)(uintptr_t)live[i].ptr);
     } else {
       long bad = firstMismatch(&live[i]);
-      outp("c %lx %ld %d\n", (unsigned long)(uintptr_t)live[i].ptr, bad, bad >= 0 ? live[i].ptr[bad] : -1);
+      outp("c %lx %ld %d %d\n", (unsigned long)(uintptr_t)live[i].ptr, bad, bad >= 0 ? live[i].ptr[bad] : -1, bad >= 0 ? canaryByte(live[i].seed, (uint32_t)bad) : -1);
     }
     return 0;
   case OP_EXIT:
@@ -276,7 +278,7 @@ static int integrityScan(void) {
   for (int i = 0; i < nlive; i++) {
     long bad = edgeMismatch(&live[i]);
     if (bad >= 0) {
-      outBroken(&live[i], bad);
+      outBroken('I', &live[i], bad);
       return 1;
     }
   }

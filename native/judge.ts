@@ -125,7 +125,7 @@ function judgeStep(j: Judge, c: CommandData, line: string | undefined): StepVerd
       if (c.kind === 'write') return { result: 'ok', failure: null };
       const off = Number(f[2]);
       if (off < 0) return { result: 'ok', failure: null };
-      return { result: `mismatch at byte ${off}`, failure: j.broken(['I', f[1] ?? '0', String(off), '-1', f[3] ?? '-1']) };
+      return { result: `mismatch at byte ${off}`, failure: j.broken(['I', f[1] ?? '0', String(off), f[4] ?? '-1', f[3] ?? '-1']) };
     }
     case 'threadExit':
       return { result: 'ok', failure: null };
@@ -176,7 +176,7 @@ export function judgeRun(config: AllocatorConfig, options: NativeOptions, comman
     if (step > run.stepsStarted) break;
     let line = lines[li];
     let verdict: StepVerdict;
-    if (line?.startsWith('I ')) verdict = { result: 'canary broken', failure: j.broken(line.split(' ')) }; // found before a free or write
+    if (line?.startsWith('J ')) verdict = { result: 'canary broken', failure: j.broken(line.split(' ')) }; // found before a free or write
     else if (line === undefined) {
       // The child died or hung inside this step.
       const r: StepVerdict = end.passEnds ? { result: `aborted: ${run.stderr || '(no diagnostic)'}`, failure: null } : { result: run.status.kind === 'hang' ? 'HANG' : 'CRASH', failure: end.failure };

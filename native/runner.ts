@@ -35,7 +35,7 @@ export interface NativeSearchOptions {
   readonly seed: number;
   readonly runs?: number;
   readonly timeMs?: number;
-  /** Sequences per driver process. */
+  /** Most sequences per driver process (batches start at 4 and double, so a quick failure costs little). */
   readonly batch?: number;
   readonly maxLength?: number;
 }
@@ -57,7 +57,8 @@ export function searchNative(runner: NativeRunner, config: AllocatorConfig, o: N
   for (let b = 0; ; b++) {
     if (o.runs !== undefined && runs >= o.runs) break;
     if (o.timeMs !== undefined && Date.now() - started >= o.timeMs) break;
-    const n = o.runs === undefined ? batch : Math.min(batch, o.runs - runs);
+    const size = Math.min(batch, 4 << Math.min(b, 10));
+    const n = o.runs === undefined ? size : Math.min(size, o.runs - runs);
     const sequences = fc.sample(arb, { seed: (o.seed + Math.imul(b, 0x9e3779b1)) | 0, numRuns: n });
     const results = runner.session.runBatch(sequences.map((commands) => ({ threads: config.threads, commands })));
     for (let i = 0; i < sequences.length; i++) {
