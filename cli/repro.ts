@@ -58,6 +58,8 @@ export interface ReproFile {
 export interface ReproNativeOptions {
   readonly layout: 'plain' | 'hakmem';
   readonly badFrees: 'off' | 'abort-ok';
+  /** Allocator settings from the environment (MALLOC_CONF, ...) of the run that wrote the file. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A repro that was read and validated, with the configs to replay it with and without its faults. */
@@ -225,10 +227,12 @@ function parseTargetFields(value: Record<string, unknown>): Check<{ target?: str
   }
   if ('native' in value) {
     const n = value.native;
-    if (!isObject(n) || (n.layout !== 'plain' && n.layout !== 'hakmem') || (n.badFrees !== 'off' && n.badFrees !== 'abort-ok') || Object.keys(n).length !== 2) {
-      return bad(`"native" must be {"layout": "plain"|"hakmem", "badFrees": "off"|"abort-ok"} (got ${show(n)})`);
+    const env = isObject(n) ? n.env : undefined;
+    const envOk = env === undefined || (isObject(env) && Object.values(env).every((v) => typeof v === 'string'));
+    if (!isObject(n) || (n.layout !== 'plain' && n.layout !== 'hakmem') || (n.badFrees !== 'off' && n.badFrees !== 'abort-ok') || !envOk || Object.keys(n).some((k) => !['layout', 'badFrees', 'env'].includes(k))) {
+      return bad(`"native" must be {"layout": "plain"|"hakmem", "badFrees": "off"|"abort-ok"[, "env": {NAME: string}]} (got ${show(n)})`);
     }
-    out.native = { layout: n.layout, badFrees: n.badFrees };
+    out.native = { layout: n.layout, badFrees: n.badFrees, ...(env === undefined ? {} : { env: env as Record<string, string> }) };
   }
   return good(out);
 }

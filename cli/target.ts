@@ -13,7 +13,7 @@ import { NativeSetupError } from '../native/build.ts';
 import { driverLine } from '../native/driverProcess.ts';
 import { nativeRunner, minimizeNative, searchNative } from '../native/runner.ts';
 import type { NativeRunner } from '../native/runner.ts';
-import { DEFAULT_NATIVE_OPTIONS, parseBadFrees, parseLayout, parseTarget } from '../native/target.ts';
+import { allocatorEnv, DEFAULT_NATIVE_OPTIONS, parseBadFrees, parseLayout, parseTarget } from '../native/target.ts';
 import type { NativeOptions, NativeTarget } from '../native/target.ts';
 import { intOption, parseOptions, secondsOption } from './args.ts';
 import { canonicalCommand } from './commandText.ts';
@@ -74,7 +74,7 @@ function nativeOptionsFrom(own: Partial<Record<Own, string>>, base: NativeOption
     if (b !== 'off' && b !== 'abort-ok') return err({ kind: 'bad-option', option: '--bad-frees', value: own['--bad-frees'], rule: b });
     badFrees = b;
   }
-  return ok({ layout, badFrees });
+  return ok({ ...base, layout, badFrees });
 }
 
 function resolveTarget(value: string): Result<NativeTarget | null> {
@@ -118,7 +118,11 @@ export async function targetHook(sub: Sub, argv: readonly string[], io: Io): Pro
   const opts = nativeOptionsFrom(own, loaded?.repro.native ?? DEFAULT_NATIVE_OPTIONS);
   if (!opts.ok) return { kind: 'handled', result: opts };
   const t = target.value;
-  if (sub === 'run') return { kind: 'handled', result: guarded(targetName, () => nativeRun(t, opts.value, rest, io)) };
+  if (sub === 'run') {
+    const env = allocatorEnv(io.env);
+    const withEnv: NativeOptions = Object.keys(env).length === 0 ? opts.value : { ...opts.value, env };
+    return { kind: 'handled', result: guarded(targetName, () => nativeRun(t, withEnv, rest, io)) };
+  }
   if (loaded === null) {
     // Let the file be read once more, for its own error line.
     const l = file === undefined ? null : loadRepro(file);
@@ -195,7 +199,8 @@ function nativeRun(target: NativeTarget, options: NativeOptions, argv: readonly 
   const runner = nativeRunner(target, options);
   out.line(`alloc-check run: seed ${a.seed}${a.seedFromClock ? ` (from the clock; pass --seed ${a.seed} to reuse it)` : ''}`);
   out.line(`  target:   ${describeTarget(runner)}`);
-  out.line(`  options:  layout ${options.layout}, bad frees ${options.badFrees}; profile ${a.profile} (${config.threads} threads, strides ${config.strides.join(',')})`);
+  const envText = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+  out.line(`  options:  layout ${options.layout}, bad frees ${options.badFrees}${envText === '' ? '' : `, allocator env ${envText} (recorded in the repro)`}; profile ${a.profile} (${config.threads} threads, strides ${config.strides.join(',')})`);
   out.line(`  budget:   ${a.runs === null ? `${a.seconds} s` : `${a.runs} runs`}`);
   const search = searchNative(runner, config, { seed: a.seed, ...(a.runs === null ? { timeMs: a.seconds * 1000 } : { runs: a.runs }) });
   const stepsPerSec = Math.round((search.steps / Math.max(1, search.ms)) * 1000);
@@ -285,7 +290,8 @@ function nativeReplay(target: NativeTarget, options: NativeOptions, loaded: Load
   const outcome = runner.run(cleanConfig, repro.commands, { record: true });
   const rows = stepRows(repro.commands, outcome.records).slice(0, outcome.passed ? undefined : Math.max(outcome.step, 1));
   out.line(`replay ${displayPath(loaded.file)} on ${describeTarget(runner)}`);
-  out.line(`  recorded: ${repro.invariant} at step ${repro.failingStep} of ${repro.length}${repro.minimal ? ' (minimal)' : ''}; target ${repro.target ?? 'impl'}, layout ${options.layout}, bad frees ${options.badFrees}`);
+  const envText = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${io.env[k] !== undefined && io.env[k] !== v ? `${v} (overridden: ${io.env[k]})` : v}`).join(' ');
+  out.line(`  recorded: ${repro.invariant} at step ${repro.failingStep} of ${repro.length}${repro.minimal ? ' (minimal)' : ''}; target ${repro.target ?? 'impl'}, layout ${options.layout}, bad frees ${options.badFrees}${envText === '' ? '' : `, env ${envText}`}`);
   out.line();
   for (const l of stepTable(rows, outcome.passed ? null : outcome.step)) out.line(`  ${l}`);
   out.line();

@@ -128,7 +128,7 @@ function missingMessage(target: NativeTarget, hello: Hello | null): string {
 /** Starts (builds if needed) the driver for a target and checks that malloc really is the target's. */
 export function openDriver(target: NativeTarget, options: NativeOptions, timeoutMs: number = DEFAULT_RUN_TIMEOUT_MS): DriverSession {
   const driver = ensureDriver();
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? {}), ...process.env };
   delete env.ALLOC_CHECK_NO_ASLR_TRIED;
   if (target.preload !== null) env.LD_PRELOAD = target.preload;
   else delete env.LD_PRELOAD;

@@ -27,6 +27,21 @@ export type BadFreePolicy = 'off' | 'abort-ok';
 export interface NativeOptions {
   readonly layout: Layout;
   readonly badFrees: BadFreePolicy;
+  /**
+   * The allocator's own settings from the environment of the run that found a repro (MALLOC_CONF,
+   * MIMALLOC_*, GLIBC_TUNABLES, the fixture's bug switch), so that a replay sees the same
+   * allocator; a variable set in the replaying process's environment wins.
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+const ALLOCATOR_ENV = /^(MALLOC_|MIMALLOC_|JE_MALLOC_|GLIBC_TUNABLES$|ALLOC_CHECK_FIXTURE_)/;
+
+/** The variables of `env` that configure an allocator. */
+export function allocatorEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (ALLOCATOR_ENV.test(k) && v !== undefined) out[k] = v;
+  return out;
 }
 
 export const DEFAULT_NATIVE_OPTIONS: NativeOptions = { layout: 'plain', badFrees: 'off' };

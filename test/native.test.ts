@@ -5,7 +5,7 @@
 // fixture. The clean fixture (both layouts), glibc, and — where installed — jemalloc and mimalloc
 // must pass a seeded search; glibc's abort on a double free is the rejection under
 // `--bad-frees abort-ok`. The CLI is spawned for a crash: run writes the repro, replay exits 1
-// naming the signal; no compiler is exit 2 with one line. Needs a C compiler (skipped with a
+// naming the signal (the allocator's env recorded in the file); no compiler is exit 2 with one line. Needs a C compiler (skipped with a
 // message without one, a failure with CI=true); jemalloc and mimalloc tests likewise.
 
 import { execFile } from 'node:child_process';
@@ -172,7 +172,7 @@ describe.skipIf(!haveCompiler)('the CLI on a native target', () => {
     const files = readdirSync(join(tmp, 'no-crash'));
     expect(files).toHaveLength(1);
     const file = join(tmp, 'no-crash', files[0] as string);
-    const replay = await cli(['replay', file], env);
+    const replay = await cli(['replay', file]); // the bug switch is recorded in the file's native.env
     expect(replay.code, replay.stderr).toBe(1);
     expect(replay.stdout).toMatch(/STILL FAILS: no-crash at step \d+: the child died of SIGSEGV/);
     const clean = await cli(['replay', file], { ALLOC_CHECK_FIXTURE_BUG: 'none' });
