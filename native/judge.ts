@@ -6,6 +6,7 @@
 // layout the SPEC's header byte and class usable size. The result is the suite's RunOutcome, so
 // the project's minimiser and report code work unchanged.
 
+import { match, P } from 'ts-pattern';
 import type { AllocatorConfig } from '../impl/index.ts';
 import { headerByteOf, Model, modelClassOfSize, POOL_CLASS } from '../model/index.ts';
 import type { LiveBlock } from '../model/index.ts';
@@ -109,38 +110,37 @@ type StepVerdict = { readonly result: string; readonly failure: Failure | null; 
 function judgeStep(j: Judge, c: CommandData, line: string | undefined): StepVerdict {
   const f = (line ?? '').split(' ');
   const isBlock = (x: LiveBlock | Failure | null): x is LiveBlock => x !== null && 'ptr' in x;
-  switch (c.kind) {
-    case 'alloc':
-      return j.alloc(c, f);
-    case 'free':
-    case 'write':
-    case 'check': {
-      const named = j.named(c.ref, f[1]);
-      if (named === null) return { result: '(no live block)', failure: null };
-      if (!isBlock(named)) return { result: '?', failure: named };
-      if (c.kind === 'free') {
-        j.free(named);
-        return { result: `ok (${hexPtr(named.ptr)})`, failure: null };
-      }
-      if (c.kind === 'write') return { result: 'ok', failure: null };
-      const off = Number(f[2]);
-      if (off < 0) return { result: 'ok', failure: null };
-      return { result: `mismatch at byte ${off}`, failure: j.broken(['I', f[1] ?? '0', String(off), f[4] ?? '-1', f[3] ?? '-1']) };
-    }
-    case 'threadExit':
-      return { result: 'ok', failure: null };
-    case 'trim':
-      return { result: f[1] === '-' ? '(no malloc_trim)' : `returned ${f[1]}`, failure: null };
-    case 'badFree':
+  const onBlock = (ref: number, then: (b: LiveBlock) => StepVerdict): StepVerdict => {
+    const named = j.named(ref, f[1]);
+    if (named === null) return { result: '(no live block)', failure: null };
+    return isBlock(named) ? then(named) : { result: '?', failure: named };
+  };
+  return match(c)
+    .returnType<StepVerdict>()
+    .with({ kind: 'alloc' }, (a) => j.alloc(a, f))
+    .with({ kind: 'free' }, (d) =>
+      onBlock(d.ref, (b) => {
+        j.free(b);
+        return { result: `ok (${hexPtr(b.ptr)})`, failure: null };
+      }),
+    )
+    .with({ kind: 'write' }, (d) => onBlock(d.ref, () => ({ result: 'ok', failure: null })))
+    .with({ kind: 'check' }, (d) =>
+      onBlock(d.ref, () => {
+        const off = Number(f[2]);
+        if (off < 0) return { result: 'ok', failure: null };
+        return { result: `mismatch at byte ${off}`, failure: j.broken(['I', f[1] ?? '0', String(off), f[4] ?? '-1', f[3] ?? '-1']) };
+      }),
+    )
+    .with({ kind: 'threadExit' }, () => ({ result: 'ok', failure: null }))
+    .with({ kind: 'trim' }, () => ({ result: f[1] === '-' ? '(no malloc_trim)' : `returned ${f[1]}`, failure: null }))
+    .with({ kind: 'badFree' }, (d) => {
       if (f[1] === '-') return { result: '(no candidate)', failure: null };
-      return {
-        result: `returned (${hexPtr(parseInt(f[1] ?? '0', 16))})`,
-        ends: true,
-        failure: { invariant: 'bad-free-rejected', message: `${commandText(c)} of ${hexPtr(parseInt(f[1] ?? '0', 16))} returned normally: undefined behaviour, not a rejection (the run ends here)` },
-      };
-    default:
-      return { result: '?', failure: { invariant: 'internal-error', message: `${c.kind} is not a native command` } };
-  }
+      const ptr = hexPtr(parseInt(f[1] ?? '0', 16));
+      return { result: `returned (${ptr})`, ends: true, failure: { invariant: 'bad-free-rejected', message: `${commandText(d)} of ${ptr} returned normally: undefined behaviour, not a rejection` } };
+    })
+    .with({ kind: P.union('drain', 'flush', 'setSoftCap', 'setRouteProfile') }, (d) => ({ result: '?', failure: { invariant: 'internal-error', message: `${d.kind} is not a native command` } }))
+    .exhaustive();
 }
 
 function endFailure(run: DriverRun, commands: readonly CommandData[], options: NativeOptions): { failure: Failure | null; passEnds: boolean } {
@@ -148,19 +148,17 @@ function endFailure(run: DriverRun, commands: readonly CommandData[], options: N
   const cmd = commands[at - 1];
   const during = cmd === undefined ? 'before the first step' : `during step ${at}, ${commandText(cmd)}`;
   const diag = run.stderr === '' ? '' : `; stderr: ${run.stderr.slice(0, 300)}`;
-  switch (run.status.kind) {
-    case 'done':
-      return { failure: null, passEnds: false };
-    case 'hang':
-      return { failure: { invariant: 'no-hang', message: `no answer within the run's time limit ${during} (the child was killed)${diag}` }, passEnds: false };
-    case 'signal':
-      if (cmd?.kind === 'badFree' && options.badFrees === 'abort-ok' && run.status.name === 'SIGABRT') return { failure: null, passEnds: true };
-      return { failure: { invariant: 'no-crash', message: `the child died of ${run.status.name} (signal ${run.status.signal}) ${during}${diag}` }, passEnds: false };
-    case 'exit':
-      return { failure: { invariant: 'no-crash', message: `the child exited with status ${run.status.code} ${during}${diag}` }, passEnds: false };
-    case 'bad-request':
-      return { failure: { invariant: 'internal-error', message: 'the driver rejected the request' }, passEnds: false };
-  }
+  return match(run.status)
+    .returnType<{ failure: Failure | null; passEnds: boolean }>()
+    .with({ kind: 'done' }, () => ({ failure: null, passEnds: false }))
+    .with({ kind: 'hang' }, () => ({ failure: { invariant: 'no-hang', message: `no answer within the run's time limit ${during} (the child was killed)${diag}` }, passEnds: false }))
+    .with({ kind: 'signal' }, (sig) => {
+      if (cmd?.kind === 'badFree' && options.badFrees === 'abort-ok' && sig.name === 'SIGABRT') return { failure: null, passEnds: true };
+      return { failure: { invariant: 'no-crash', message: `the child died of ${sig.name} (signal ${sig.signal}) ${during}${diag}` }, passEnds: false };
+    })
+    .with({ kind: 'exit' }, (e) => ({ failure: { invariant: 'no-crash', message: `the child exited with status ${e.code} ${during}${diag}` }, passEnds: false }))
+    .with({ kind: 'bad-request' }, () => ({ failure: { invariant: 'internal-error', message: 'the driver rejected the request' }, passEnds: false }))
+    .exhaustive();
 }
 
 /** The verdict on one driver run of `commands`. */
