@@ -113,6 +113,10 @@ export async function targetHook(sub: Sub, argv: readonly string[], io: Io): Pro
     return { kind: 'pass', argv: rest };
   }
   const target = resolveTarget(targetName);
+  if (!target.ok && own['--target'] === undefined && loaded !== null) {
+    const rule = target.error.kind === 'bad-option' ? target.error.rule : targetName;
+    return { kind: 'handled', result: err({ kind: 'bad-file', file: loaded.file, reason: `its "target": ${rule}` }) };
+  }
   if (!target.ok) return { kind: 'handled', result: target };
   if (target.value === null) return { kind: 'pass', argv: rest };
   const opts = nativeOptionsFrom(own, loaded?.repro.native ?? DEFAULT_NATIVE_OPTIONS);

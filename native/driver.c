@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,6 +131,15 @@ static long edgeMismatch(const block_t *b) {
   return r >= 0 ? r : mismatchIn(b, b->size - EDGE, b->size);
 }
 
+/* The byte at p, or -2 when p is not readable (an allocator without the hakmem layout may start a
+ * block at the first byte of a mapping): read through the kernel, which reports EFAULT instead of
+ * faulting. */
+static int readByte(const unsigned char *p) {
+  unsigned char b;
+  struct iovec local = { &b, 1 }, remote = { (void *)p, 1 };
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 1 ? b : -2;
+}
+
 static void runJob(job_t *j) {
   if (fixtureMark) fixtureMark(1);
   if (j->op == OP_ALLOC) {
@@ -137,7 +147,7 @@ static void runJob(job_t *j) {
     if (fixtureMark) fixtureMark(0);
     if (j->res) {
       j->usable = usableFn ? usableFn(j->res) : (size_t)-1;
-      j->hdr = (flags & 1) ? j->res[-1] : -1;
+      j->hdr = (flags & 1) ? readByte(j->res - 1) : -1;
       if (j->size > 0) fillCanary(j->res, j->size, j->seed);
     }
     return;

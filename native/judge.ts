@@ -69,7 +69,7 @@ class Judge {
       const stride = this.config.strides[cls] as number;
       if (usable >= 0 && usable !== stride - 1) return fail('usable-size', `usable size ${usable}; class ${cls} (stride ${stride}) gives ${stride - 1}`);
       const want = headerByteOf(this.config, cls);
-      if (hdr !== want) return fail('header', `header byte at ptr - 1 is 0x${hdr.toString(16)}, expected 0x${want.toString(16)} (magic | class ${cls})`);
+      if (hdr !== want) return fail('header', `header byte at ptr - 1 is ${hdr === -2 ? 'unreadable' : `0x${hdr.toString(16)}`}, expected 0x${want.toString(16)} (magic | class ${cls})`);
     }
     const end = ptr + Math.max(c.size, usable, 1);
     for (const e of this.extents.values()) {

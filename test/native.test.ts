@@ -9,7 +9,7 @@
 // message without one, a failure with CI=true); jemalloc and mimalloc tests likewise.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,20 @@ describe.skipIf(!haveCompiler)('the broken fixture allocator: every planted bug 
       expect(r.failure?.outcome ?? null).toBeNull();
       expect(r.steps).toBeGreaterThan(1000);
     }
+  });
+});
+
+describe.skipIf(!haveCompiler)('the build cache', () => {
+  it('rebuilds when the source changes, reuses the binary when it does not', () => {
+    const src = join(tmp, 'cache-probe.c');
+    writeFileSync(src, 'int probe(void) { return 1; }\n');
+    const a = ensureBuilt({ source: src, name: 'cache-probe', kind: 'shared' });
+    expect(ensureBuilt({ source: src, name: 'cache-probe', kind: 'shared' })).toBe(a);
+    writeFileSync(src, 'int probe(void) { return 2; }\n');
+    const b = ensureBuilt({ source: src, name: 'cache-probe', kind: 'shared' });
+    expect(b).not.toBe(a);
+    expect(existsSync(b)).toBe(true);
+    for (const f of [a, b]) rmSync(f, { force: true });
   });
 });
 
