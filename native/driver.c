@@ -16,7 +16,8 @@
  *   t                   malloc_trim(0)       I <ptr> <off> <want> <got>  a live canary broke
  *   b <t> <k> <ref> <o> bad free d|i|o     J ...  (the same, found before a free or write)
  *                                         then, from the parent:
- *   END                                     S DONE|SIGNAL <n> <name>|EXIT <n>|HANG <steps> <started>
+ *   END                                     N   (if it ended inside the free(NULL) before a free)
+ *                                           S DONE|SIGNAL <steps> <n> <name>|EXIT <steps> <n>|HANG <steps>
  *                                           E <child's stderr, newlines as ' | '>
  *                                           END
  * flags: 1 = read the header byte at ptr-1 (hakmem layout), 2 = bad frees end the run.
@@ -69,7 +70,7 @@ static int (*trimFn)(size_t);
 static void (*fixtureMark)(int);
 static char foreignBuf[256] __attribute__((aligned(16)));
 
-/* Shared page: [0..7] steps started, [8..15] result bytes, then result text. */
+/* Shared page: [0..7] steps started, [8..15] result bytes, [16..23] 1 while in free(NULL), then result text. */
 static volatile uint64_t *shm;
 static char *shmText;
 
@@ -152,7 +153,11 @@ static void runJob(job_t *j) {
     }
     return;
   }
-  if (j->op == OP_FREE) free(NULL); /* free(NULL) must be a no-op: the checks after the step judge it */
+  if (j->op == OP_FREE) { /* free(NULL) must be a no-op: the checks after the step judge it */
+    shm[2] = 1;
+    free(NULL);
+    shm[2] = 0;
+  }
   free(j->ptr);
   if (fixtureMark) fixtureMark(0);
 }
@@ -368,7 +373,7 @@ static void sayNum(const char *pre, long long v) {
 static void runOne(void) {
   int errPipe[2];
   if (pipe2(errPipe, O_CLOEXEC) != 0) _exit(5);
-  shm[0] = 0; shm[1] = 0;
+  shm[0] = 0; shm[1] = 0; shm[2] = 0;
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -398,6 +403,7 @@ static void runOne(void) {
     sigtimedwait(&chld, NULL, &left);
   }
   writeAll(1, shmText, (size_t)shm[1]);
+  if (shm[2]) say("N\n"); /* it ended inside free(NULL) */
   if (hung) sayNum("S HANG ", (long long)shm[0]);
   else if (WIFSIGNALED(status)) {
     sayNum("S SIGNAL ", (long long)shm[0]);
@@ -453,7 +459,7 @@ int main(int argc, char **argv, char **envp) {
   void *page = mmap(NULL, SHM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) return 7;
   shm = page;
-  shmText = (char *)page + 16;
+  shmText = (char *)page + 24;
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);

@@ -27,6 +27,8 @@ export interface DriverRun {
   readonly stepsStarted: number;
   /** What the child wrote on stderr (an allocator's diagnostic), newlines as ' | '. */
   readonly stderr: string;
+  /** The child ended inside the free(NULL) the driver calls before every free. */
+  readonly inFreeNull: boolean;
 }
 
 export interface Hello {
@@ -95,17 +97,20 @@ export function parseDriverOutput(text: string): { hello: Hello | null; runs: Dr
   let current: string[] = [];
   let pending: { status: RunStatus; stepsStarted: number } | null = null;
   let stderr = '';
+  let inFreeNull = false;
   for (const line of lines) {
     if (line.startsWith('HELLO ')) {
       const f = line.split(' ');
       hello = { mallocObject: f[1] ?? '?', aslrOff: f[2] === '1', hasTrim: f[3] === '1', hasUsableSize: f[4] === '1' };
-    } else if (line.startsWith('S ')) pending = parseStatus(line);
+    } else if (line === 'N') inFreeNull = true;
+    else if (line.startsWith('S ')) pending = parseStatus(line);
     else if (line.startsWith('E ') || line === 'E') stderr = line.slice(2);
     else if (line === 'END') {
-      runs.push({ lines: current, status: pending?.status ?? { kind: 'bad-request' }, stepsStarted: pending?.stepsStarted ?? 0, stderr });
+      runs.push({ lines: current, status: pending?.status ?? { kind: 'bad-request' }, stepsStarted: pending?.stepsStarted ?? 0, stderr, inFreeNull });
       current = [];
       pending = null;
       stderr = '';
+      inFreeNull = false;
     } else if (line !== '') current.push(line);
   }
   return { hello, runs };

@@ -146,7 +146,7 @@ function judgeStep(j: Judge, c: CommandData, line: string | undefined): StepVerd
 function endFailure(run: DriverRun, commands: readonly CommandData[], options: NativeOptions): { failure: Failure | null; passEnds: boolean } {
   const at = run.stepsStarted;
   const cmd = commands[at - 1];
-  const during = cmd === undefined ? 'before the first step' : `during step ${at}, ${commandText(cmd)}`;
+  const during = cmd === undefined ? 'before the first step' : `during step ${at}, ${run.inFreeNull ? `in the free(NULL) before ${commandText(cmd)}` : commandText(cmd)}`;
   const diag = run.stderr === '' ? '' : `; stderr: ${run.stderr.slice(0, 300)}`;
   return match(run.status)
     .returnType<{ failure: Failure | null; passEnds: boolean }>()

@@ -65,6 +65,7 @@ describe.skipIf(!haveCompiler)('the broken fixture allocator: every planted bug 
     { bug: 'misaligned', options: plain, invariant: 'alignment', maxLength: 1 },
     { bug: 'wrong-header', options: hakmem, invariant: 'header', maxLength: 1 },
     { bug: 'trim-deadlock', options: plain, invariant: 'no-hang', maxLength: 1, hangMs: 100 },
+    { bug: 'free-null-crash', options: plain, invariant: 'no-crash', maxLength: 2 },
   ];
   for (const c of cases) {
     it(`${c.bug}: ${c.invariant}, minimal repro of at most ${c.maxLength} commands, passes on the clean fixture`, () => {
@@ -81,7 +82,8 @@ describe.skipIf(!haveCompiler)('the broken fixture allocator: every planted bug 
         expect(again.passed ? 'passed' : again.invariant).toBe(c.invariant);
         return { found: failure, minimal: m.value, cleanPassed: withBug('none', () => nativeRunner(target, c.options, 1000).run(config, m.value.commands).passed) };
       });
-      console.log(`${c.bug}: ${found.outcome.invariant} after ${found.run} runs; minimal ${JSON.stringify(minimal.commands)}`);
+      console.log(`${c.bug}: ${found.outcome.invariant} after ${found.run} runs; minimal ${JSON.stringify(minimal.commands)}: ${minimal.outcome.message}`);
+      if (c.bug === 'free-null-crash') expect(minimal.outcome.message).toMatch(/SIGSEGV .* in the free\(NULL\) before free\(t0, #0\)/);
       expect(minimal.minimal).toBe(true);
       expect(minimal.commands.length).toBeLessThanOrEqual(c.maxLength);
       expect(cleanPassed).toBe(true);
