@@ -4,7 +4,8 @@
  *
  * stdin holds one or more runs; every run is executed in a child forked from this parent, so each
  * starts from the same allocator state (the parent does not allocate between forks: static buffers,
- * no stdio) and a crash or hang ends only that child. Results go to stdout, one run after another.
+ * no stdio) and a crash or hang ends only that child. Up to one child a CPU runs at a time
+ * ($ALLOC_CHECK_NATIVE_JOBS); results go to stdout in request order, one run after another.
  *
  * Request (one run):                     Result lines of a run (in the child's shared page):
  *   RUN <threads> <timeoutMs> <flags>       a <ptr> <usable> <hdr>   alloc (ptr 0: NULL)
@@ -370,9 +371,19 @@ static void sayNum(const char *pre, long long v) {
   say(b);
 }
 
-static void runOne(void) {
+/* Runs in flight: children run side by side (up to `jobs`, one a CPU by default, or
+ * $ALLOC_CHECK_NATIVE_JOBS), each with its own shared page; their reports are written in order. */
+#define MAX_JOBS 8
+typedef struct { pid_t pid; int errFd; struct timespec deadline; volatile uint64_t *shm; char *text; } slot_t;
+static slot_t slots[MAX_JOBS];
+static int jobs = 1, head, inflight;
+
+static void startRun(void) {
+  slot_t *sl = &slots[(head + inflight) % jobs];
   int errPipe[2];
   if (pipe2(errPipe, O_CLOEXEC) != 0) _exit(5);
+  shm = sl->shm; /* the child writes here */
+  shmText = sl->text;
   shm[0] = 0; shm[1] = 0; shm[2] = 0;
   sigset_t chld;
   sigemptyset(&chld);
@@ -386,46 +397,60 @@ static void runOne(void) {
     childMain();
   }
   close(errPipe[1]);
-  struct timespec deadline, now, left;
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_sec += timeoutMs / 1000;
-  deadline.tv_nsec += (long)(timeoutMs % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000L; }
+  sl->pid = pid;
+  sl->errFd = errPipe[0];
+  clock_gettime(CLOCK_MONOTONIC, &sl->deadline);
+  sl->deadline.tv_sec += timeoutMs / 1000;
+  sl->deadline.tv_nsec += (long)(timeoutMs % 1000) * 1000000L;
+  if (sl->deadline.tv_nsec >= 1000000000L) { sl->deadline.tv_sec++; sl->deadline.tv_nsec -= 1000000000L; }
+  inflight++;
+}
+
+/* Waits for the oldest run in flight (killing it at its deadline: a hang) and writes its report. */
+static void finishOldest(void) {
+  slot_t *sl = &slots[head];
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  struct timespec now, left;
   int status = 0, hung = 0;
   for (;;) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
+    pid_t r = waitpid(sl->pid, &status, WNOHANG);
+    if (r == sl->pid) break;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    left.tv_sec = deadline.tv_sec - now.tv_sec;
-    left.tv_nsec = deadline.tv_nsec - now.tv_nsec;
+    left.tv_sec = sl->deadline.tv_sec - now.tv_sec;
+    left.tv_nsec = sl->deadline.tv_nsec - now.tv_nsec;
     if (left.tv_nsec < 0) { left.tv_sec--; left.tv_nsec += 1000000000L; }
-    if (left.tv_sec < 0) { hung = 1; kill(pid, SIGKILL); waitpid(pid, &status, 0); break; }
+    if (left.tv_sec < 0) { hung = 1; kill(sl->pid, SIGKILL); waitpid(sl->pid, &status, 0); break; }
     sigtimedwait(&chld, NULL, &left);
   }
-  writeAll(1, shmText, (size_t)shm[1]);
-  if (shm[2]) say("N\n"); /* it ended inside free(NULL) */
-  if (hung) sayNum("S HANG ", (long long)shm[0]);
+  volatile uint64_t *sh = sl->shm;
+  writeAll(1, sl->text, (size_t)sh[1]);
+  if (sh[2]) say("N\n"); /* it ended inside free(NULL) */
+  if (hung) sayNum("S HANG ", (long long)sh[0]);
   else if (WIFSIGNALED(status)) {
-    sayNum("S SIGNAL ", (long long)shm[0]);
+    sayNum("S SIGNAL ", (long long)sh[0]);
     sayNum(" ", WTERMSIG(status));
     say(" SIG");
     say(sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
   } else if (WEXITSTATUS(status) != 0) {
-    sayNum("S EXIT ", (long long)shm[0]);
+    sayNum("S EXIT ", (long long)sh[0]);
     sayNum(" ", WEXITSTATUS(status));
-  } else sayNum("S DONE ", (long long)shm[0]);
+  } else sayNum("S DONE ", (long long)sh[0]);
   say("\nE ");
   static char errText[4096];
-  int fl = fcntl(errPipe[0], F_GETFL);
-  fcntl(errPipe[0], F_SETFL, fl | O_NONBLOCK);
-  ssize_t n = read(errPipe[0], errText, sizeof errText - 1);
-  close(errPipe[0]);
+  int fl = fcntl(sl->errFd, F_GETFL);
+  fcntl(sl->errFd, F_SETFL, fl | O_NONBLOCK);
+  ssize_t n = read(sl->errFd, errText, sizeof errText - 1);
+  close(sl->errFd);
   for (ssize_t i = 0; i < n; i++) {
     if (errText[i] == '\n' && i == n - 1) { n--; break; }
     if (errText[i] == '\n' || errText[i] == '\r') errText[i] = '|';
   }
   if (n > 0) writeAll(1, errText, (size_t)n);
   say("\nEND\n");
+  head = (head + 1) % jobs;
+  inflight--;
 }
 
 /* The shared object a symbol resolves to, as the dynamic linker resolved it for this process. */
@@ -456,10 +481,16 @@ int main(int argc, char **argv, char **envp) {
   if (usableAddr && strcmp(usableObj, mallocObj) == 0) usableFn = (size_t (*)(void *))usableAddr;
   if (trimAddr && strcmp(trimObj, mallocObj) == 0) trimFn = (int (*)(size_t))trimAddr;
   fixtureMark = (void (*)(int))dlsym(RTLD_DEFAULT, "alloc_check_fixture_mark");
-  void *page = mmap(NULL, SHM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED) return 7;
-  shm = page;
-  shmText = (char *)page + 24;
+  const char *jobsEnv = getenv("ALLOC_CHECK_NATIVE_JOBS");
+  jobs = jobsEnv != NULL ? atoi(jobsEnv) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (jobs < 1) jobs = 1;
+  if (jobs > MAX_JOBS) jobs = MAX_JOBS;
+  for (int k = 0; k < jobs; k++) {
+    void *page = mmap(NULL, SHM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return 7;
+    slots[k].shm = page;
+    slots[k].text = (char *)page + 24;
+  }
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -470,8 +501,14 @@ int main(int argc, char **argv, char **envp) {
   say(trimFn ? " 1" : " 0");
   say(usableFn ? " 1\n" : " 0\n");
   while (readRun()) {
-    if (!parseRun()) { say("S BADREQUEST 0\nE \nEND\n"); continue; }
-    runOne();
+    if (!parseRun()) {
+      while (inflight > 0) finishOldest();
+      say("S BADREQUEST 0\nE \nEND\n");
+      continue;
+    }
+    if (inflight == jobs) finishOldest();
+    startRun();
   }
+  while (inflight > 0) finishOldest();
   return 0;
 }
