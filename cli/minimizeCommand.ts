@@ -34,7 +34,10 @@ export const minimizeCommand: Subcommand = {
   name: 'minimize',
   summary: 'shrink a counterexample file further and rewrite it in place',
   usage,
-  run: async (argv, io) => {
+  run: async (argvIn, io) => {
+    const hooked = await (await import('./target.ts')).targetHook('minimize', argvIn, io); // --target (native targets: cli/target.ts)
+    if (hooked.kind === 'handled') return hooked.result;
+    const argv = hooked.argv;
     const parsed = parseOptions('minimize', argv, { time: { type: 'string' }, attempts: { type: 'string' } }, 1);
     if (!parsed.ok) return parsed;
     const fileArg = parsed.value.positionals[0];

@@ -29,7 +29,10 @@ export const replayCommand: Subcommand = {
   name: 'replay',
   summary: 'replay a counterexample file step by step, with a map of the slab involved',
   usage,
-  run: async (argv, io) => {
+  run: async (argvIn, io) => {
+    const hooked = await (await import('./target.ts')).targetHook('replay', argvIn, io); // --target (native targets: cli/target.ts)
+    if (hooked.kind === 'handled') return hooked.result;
+    const argv = hooked.argv;
     const parsed = parseOptions('replay', argv, { json: { type: 'boolean' }, faults: { type: 'string' } }, 1);
     if (!parsed.ok) return parsed;
     const fileArg = parsed.value.positionals[0];

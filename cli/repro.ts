@@ -24,7 +24,7 @@ import type { CliError, Result } from './errors.ts';
 export const FORMAT_VERSION = 1;
 
 /** Every failure name a counterexample may carry: the §7 invariants plus the runner's extras. */
-export const FAILURE_NAMES = [...INVARIANT_NAMES, 'warm-pool-hit-rate', 'internal-error'] as const satisfies readonly FailureName[];
+export const FAILURE_NAMES = [...INVARIANT_NAMES, 'warm-pool-hit-rate', 'internal-error', 'alignment', 'no-crash', 'no-hang'] as const satisfies readonly FailureName[];
 // Compile-time check that FAILURE_NAMES covers FailureName exactly.
 type _Covers = Exclude<FailureName, (typeof FAILURE_NAMES)[number]> extends never ? true : never;
 const _covers: _Covers = true;
@@ -50,6 +50,17 @@ export interface ReproFile {
   readonly message: string;
   readonly minimal: boolean;
   readonly length: number;
+  /** Where it runs (native/target.ts): absent in older files and for the TypeScript implementation = `impl`. */
+  readonly target?: string;
+  /** Options of a native target (absent: plain layout, bad frees off). */
+  readonly native?: ReproNativeOptions;
+}
+
+export interface ReproNativeOptions {
+  readonly layout: 'plain' | 'hakmem';
+  readonly badFrees: 'off' | 'abort-ok';
+  /** Allocator settings from the environment (MALLOC_CONF, ...) of the run that wrote the file. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A repro that was read and validated, with the configs to replay it with and without its faults. */
@@ -82,6 +93,8 @@ export function serializeRepro(r: ReproFile): string {
   const head: Record<string, unknown> = {
     formatVersion: r.formatVersion,
     profile: r.profile,
+    ...(r.target === undefined ? {} : { target: r.target }),
+    ...(r.native === undefined ? {} : { native: r.native }),
     invariant: r.invariant,
     failingStep: r.failingStep,
     message: r.message,
@@ -205,13 +218,35 @@ function parseFaults(v: unknown, where: string): Check<readonly FaultName[]> {
   return good(v as FaultName[]);
 }
 
+/** The optional "target" (impl, native, native:NAME) and "native" ({layout, badFrees}) fields. */
+function parseTargetFields(value: Record<string, unknown>): Check<{ target?: string; native?: ReproNativeOptions }> {
+  const out: { target?: string; native?: ReproNativeOptions } = {};
+  if ('target' in value) {
+    const t = value.target;
+    if (typeof t !== 'string' || !(t === 'impl' || t === 'native' || t.startsWith('native:'))) return bad(`"target" must be impl, native or native:NAME (got ${show(t)})`);
+    out.target = t;
+  }
+  if ('native' in value) {
+    const n = value.native;
+    const env = isObject(n) ? n.env : undefined;
+    const envOk = env === undefined || (isObject(env) && Object.values(env).every((v) => typeof v === 'string'));
+    if (!isObject(n) || (n.layout !== 'plain' && n.layout !== 'hakmem') || (n.badFrees !== 'off' && n.badFrees !== 'abort-ok') || !envOk || Object.keys(n).some((k) => !['layout', 'badFrees', 'env'].includes(k))) {
+      return bad(`"native" must be {"layout": "plain"|"hakmem", "badFrees": "off"|"abort-ok"[, "env": {NAME: string}]} (got ${show(n)})`);
+    }
+    out.native = { layout: n.layout, badFrees: n.badFrees, ...(env === undefined ? {} : { env: env as Record<string, string> }) };
+  }
+  return good(out);
+}
+
 /** Validates a parsed JSON value as a counterexample file. */
 export function parseRepro(value: unknown): Check<{ repro: ReproFile; faultyConfig: AllocatorConfig; cleanConfig: AllocatorConfig }> {
   if (!isObject(value)) return bad('not a counterexample: the top level is not a JSON object');
   if (!('formatVersion' in value)) return bad('not a counterexample: no "formatVersion"');
   if (value.formatVersion !== FORMAT_VERSION) return bad(`unknown formatVersion ${show(value.formatVersion)} (this tool reads version ${FORMAT_VERSION})`);
   for (const k of TOP_FIELDS) if (!(k in value)) return bad(`missing field "${k}"`);
-  for (const k of Object.keys(value)) if (!(TOP_FIELDS as readonly string[]).includes(k)) return bad(`unexpected field "${k}"`);
+  for (const k of Object.keys(value)) if (!(TOP_FIELDS as readonly string[]).includes(k) && k !== 'target' && k !== 'native') return bad(`unexpected field "${k}"`);
+  const target = parseTargetFields(value);
+  if (!target.ok) return target;
 
   const invariant = value.invariant;
   if (typeof invariant !== 'string' || !(FAILURE_NAMES as readonly string[]).includes(invariant)) {
@@ -270,6 +305,7 @@ export function parseRepro(value: unknown): Check<{ repro: ReproFile; faultyConf
     message: value.message,
     minimal: value.minimal,
     length: commands.length,
+    ...target.value,
   };
   return good({ repro, faultyConfig, cleanConfig });
 }

@@ -409,7 +409,10 @@ export const runCommand: Subcommand = {
   name: 'run',
   summary: 'run the property suite; on failure minimise, write and explain the repro',
   usage,
-  run: async (argv, io) => {
+  run: async (argvIn, io) => {
+    const hooked = await (await import('./target.ts')).targetHook('run', argvIn, io); // --target (native targets: cli/target.ts)
+    if (hooked.kind === 'handled') return hooked.result;
+    const argv = hooked.argv;
     const args = parseRunArgs(argv);
     if (!args.ok) return args;
     return runMain(args.value, io);

@@ -5,7 +5,10 @@ import type { Allocator, AllocatorConfig, FaultName } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
 
 /** A failure is an invariant of SPEC §7, the measured warm-pool property, or an exception thrown by impl/. */
-export type FailureName = InvariantName | 'warm-pool-hit-rate' | 'internal-error';
+export type FailureName = InvariantName | 'warm-pool-hit-rate' | 'internal-error' | NativeFailureName;
+
+/** Checks only a native target (a C allocator in a child process, native/) has: docs/native.md. */
+export type NativeFailureName = 'alignment' | 'no-crash' | 'no-hang';
 
 export interface StepRecord {
   /** 1-based step number. */
