@@ -5,6 +5,7 @@
 import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
 import { Session, commandFromData, replay } from '../properties/runner.ts';
+import { cellLegend } from './cells.ts';
 import { captureHeap } from './heapState.ts';
 import type { HeapState } from './heapState.ts';
 
@@ -32,4 +33,9 @@ export function captureTimeline(config: AllocatorConfig, commands: readonly Comm
     executed.push(s !== undefined);
   }
   return { states, executed };
+}
+
+/** `replay --json`'s `timeline`: every block of every bound slab at every step, cells per report/cells.ts. */
+export function timelineJson(t: Timeline): { legend: Record<string, string>; steps: unknown[] } {
+  return { legend: cellLegend(), steps: t.states.map((s, step) => ({ step, executed: t.executed[step] === true, ...s })) };
 }
