@@ -129,8 +129,9 @@ function markLists(view: AllocatorView, superslabs: readonly SuperSlabView[], no
       bySlab.set(slab.slabId, { slab, stride, blocks, flags: new Uint8Array(blocks) });
     }
   }
+  const ssByBase = new Map(superslabs.map((ss) => [ss.base, ss]));
   const slabOf = (base: number): SlabMarks | undefined => {
-    const ss = view.superslab(base & ~(view.config.superslabSize - 1));
+    const ss = ssByBase.get((base & ~(view.config.superslabSize - 1)) >>> 0);
     if (ss === undefined) return undefined;
     const idx = Math.floor((base - ss.base) / view.config.slabSize);
     const s = ss.slabs[idx];
@@ -182,6 +183,20 @@ function cellOf(view: AllocatorView, m: SlabMarks, i: number): CellChar {
   }
   if (header !== (view.config.headerMagic | m.slab.cls)) return 'x';
   return f & F ? 'f' : f & C ? 'c' : '#';
+}
+
+/** Every block's cell; past the last carved or listed block the rest is uncarved in one go. */
+function slabCells(view: AllocatorView, m: SlabMarks): string {
+  let end = Math.min(m.blocks, m.slab.carved);
+  for (let i = m.blocks - 1; i >= end; i--) {
+    if (m.flags[i] !== 0) {
+      end = i + 1;
+      break;
+    }
+  }
+  const chars: string[] = [];
+  for (let i = 0; i < end; i++) chars.push(cellOf(view, m, i));
+  return chars.join('') + '.'.repeat(m.blocks - end);
 }
 
 function heldBy(view: AllocatorView): Map<number, string[]> {
@@ -246,6 +261,7 @@ function compareWithModel(view: AllocatorView, model: Model, slabs: readonly Sla
   for (const s of slabs) {
     for (let i = 0; i < s.cells.length; i++) {
       const ch = s.cells[i] as CellChar;
+      if (ch === '.') continue; // no model block can be live there without a disagreement below
       cellAt.set(s.start + i * s.stride, { cls: s.cls, ch });
       if (ch === '#') implLive[s.cls]++;
     }
@@ -268,7 +284,7 @@ function compareWithModel(view: AllocatorView, model: Model, slabs: readonly Sla
     const base = b.ptr - 1;
     modelBases.add(base);
     const cell = cellAt.get(base);
-    if (cell === undefined) disagree(base, `model: ${hex(base)} live (C${b.sizeClass}, t${b.thread}); implementation: in no bound slab`);
+    if (cell === undefined) disagree(base, `model: ${hex(base)} live (C${b.sizeClass}, t${b.thread}); implementation: uncarved or in no bound slab`);
     else if (cell.ch !== '#') disagree(base, `model: ${hex(base)} live (C${b.sizeClass}, t${b.thread}); implementation: ${CELL_WORDS[cell.ch]} (C${cell.cls})`);
   }
   for (const [base, cell] of cellAt) {
@@ -294,8 +310,7 @@ export function captureHeap(view: AllocatorView, model: Model): HeapState {
   for (const ss of superslabs) {
     for (const s of ss.slabs) {
       const m = marks.get(s.slabId);
-      let cells = '';
-      if (m !== undefined) for (let i = 0; i < m.blocks; i++) cells += cellOf(view, m, i);
+      const cells = m === undefined ? '' : slabCells(view, m);
       slabs.push({
         slabId: s.slabId, ssBase: s.ssBase, slabIndex: s.slabIndex, start: s.start, cls: s.cls, stride: m?.stride ?? 0, state: s.state,
         capacity: s.capacity, carved: s.carved, used: s.used + s.usedDelta, usedDelta: s.usedDelta, activeDelta: s.activeDelta,
