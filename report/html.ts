@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { buildSync } from 'esbuild';
+import { runCommands } from '../properties/runner.ts';
 import type { RunOutcome } from '../properties/runnerApi.ts';
 import type { LoadedRepro } from '../cli/repro.ts';
 import { displayPath, loadRepro } from '../cli/repro.ts';
@@ -21,11 +22,12 @@ import type { Timeline } from './timeline.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-let clientBundle: Promise<string> | null = null;
+let clientBundle: string | null = null;
 
-/** The client and lit-html as one minified IIFE (built once per process, ~40 ms). */
-function bundleClient(): Promise<string> {
-  clientBundle ??= build({
+/** The client and lit-html as one minified IIFE (built once per process, ~40 ms; synchronous). */
+function bundleClient(): string {
+  if (clientBundle !== null) return clientBundle;
+  const r = buildSync({
     entryPoints: [join(here, 'client', 'main.ts')],
     bundle: true,
     format: 'iife',
@@ -34,12 +36,11 @@ function bundleClient(): Promise<string> {
     minify: true,
     write: false,
     logLevel: 'silent',
-  }).then((r) => {
-    const js = r.outputFiles[0]?.text ?? '';
-    if (js === '' || /<\/script/i.test(js)) throw new Error('report client bundle is empty or holds a closing script tag');
-    return js;
   });
-  return clientBundle;
+  const js = r.outputFiles[0]?.text ?? '';
+  if (js === '' || /<\/script/i.test(js)) throw new Error('report client bundle is empty or holds a closing script tag');
+  clientBundle = js;
+  return js;
 }
 
 export function reportPayload(loaded: LoadedRepro, outcome: RunOutcome, timeline: Timeline): ReportPayload {
@@ -69,9 +70,9 @@ export function reportPayload(loaded: LoadedRepro, outcome: RunOutcome, timeline
 
 const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export async function renderReportHtml(payload: ReportPayload): Promise<string> {
+export function renderReportHtml(payload: ReportPayload): string {
   const css = readFileSync(join(here, 'client', 'report.css'), 'utf8');
-  const js = await bundleClient();
+  const js = bundleClient();
   // `<` never appears raw inside the JSON, so no `</script>` can end the data block early.
   const json = JSON.stringify(payload).replace(/</g, '\\u003c');
   const verdict = payload.outcome.passed ? 'passes' : `${payload.outcome.invariant} at step ${payload.outcome.step}`;
@@ -91,8 +92,7 @@ export async function renderReportHtml(payload: ReportPayload): Promise<string> 
 }
 
 /** Runs the repro with its faults on (as `replay` does) and builds its report. */
-export async function reportHtmlFor(loaded: LoadedRepro): Promise<string> {
-  const { runCommands } = await import('../properties/runner.ts');
+export function reportHtmlFor(loaded: LoadedRepro): string {
   const outcome = runCommands(loaded.faultyConfig, loaded.repro.commands, { record: true });
   return renderReportHtml(reportPayload(loaded, outcome, captureTimeline(loaded.faultyConfig, loaded.repro.commands)));
 }
@@ -114,10 +114,10 @@ export function reportPathIn(dir: string, reproFile: string): string {
 
 /**
  * The hook for `run`/`mutants`/`explore --html DIR`: given a repro file just written, writes its
- * report into DIR. Returns the report's path and size, or a bad-file / io error.
+ * report into DIR (synchronous). Returns the report's path and size, or a bad-file / io error.
  */
-export async function writeReportInto(dir: string, reproFile: string): Promise<Result<{ file: string; bytes: number }>> {
+export function writeReportInto(dir: string, reproFile: string): Result<{ file: string; bytes: number }> {
   const loaded = loadRepro(reproFile);
   if (!loaded.ok) return loaded;
-  return writeHtml(reportPathIn(dir, reproFile), await reportHtmlFor(loaded.value));
+  return writeHtml(reportPathIn(dir, reproFile), reportHtmlFor(loaded.value));
 }
