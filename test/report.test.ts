@@ -6,6 +6,7 @@
 // free), the same commands with no fault, two sessions whose models are swapped to force
 // disagreements, and a generated 30-step, 4-thread, every-class sequence on `default`.
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,5 +178,25 @@ describe('--html DIR hook (writeReportInto)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('replay --json (the real CLI)', () => {
+  it('keeps its fields and adds the timeline: every block of every slab at every step', () => {
+    const root = new URL('..', import.meta.url).pathname;
+    let stdout = '';
+    try {
+      execFileSync(process.execPath, [join(root, 'bin', 'alloc-check.js'), 'replay', 'counterexamples/census/aa3e36d6cb6f.json', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      stdout = (e as { stdout: string; status: number }).stdout; // exit 1: the repro still fails
+      expect((e as { status: number }).status).toBe(1);
+    }
+    const doc = JSON.parse(stdout) as Record<string, unknown> & { failure: { step: number }; timeline: { legend: Record<string, string>; steps: { step: number; slabs: { cells: string; carved: number }[] }[] } };
+    expect(Object.keys(doc)).toEqual(['file', 'recorded', 'passed', 'failure', 'steps', 'slabMap', 'timeline']);
+    expect(doc.timeline.steps.map((s) => s.step)).toEqual([0, 1, 2]);
+    expect(doc.failure.step).toBe(2);
+    expect(Object.keys(doc.timeline.legend).sort()).toEqual(['!', '#', '.', 'c', 'f', 'r', 'x']);
+    const last = doc.timeline.steps[2];
+    expect(last?.slabs.filter((s) => s.cells !== '').map((s) => s.cells)).toEqual(['ccr.........', '................']);
   });
 });

@@ -73,7 +73,7 @@ function slabCard(s: SlabState, prev: SlabState | undefined, disagree: ReadonlyS
       ${s.held.map((h) => html` <span class="tag held">${h}</span>`)}
       ${pointed ? html` <span class="tag bad">the failing check pointed here</span>` : nothing}
     </div>
-    ${bound ? html`<div class="cells">${slabCells(s, prev, disagree)}</div>` : nothing}
+    ${bound ? html`<div class="cells${/^\.*$/.test(s.cells) ? ' inline' : ''}">${slabCells(s, prev, disagree)}</div>` : nothing}
   </div>`;
 }
 
