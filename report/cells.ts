@@ -22,12 +22,26 @@ export const CELL_KINDS: readonly CellKind[] = [
   { ch: 'c', name: 'cached', label: "in a thread's TLS cache", colour: '#ffd54f' },
   { ch: 'r', name: 'remote', label: 'on the slab remote queue', colour: '#4dd0e1' },
   { ch: '.', name: 'uncarved', label: 'uncarved (never cut from the slab)', colour: '#f4f4f4' },
-  { ch: 'x', name: 'header-wrong', label: 'header wrong (live, free or cached block whose header byte is not magic|class)', colour: '#d32f2f' },
+  {
+    ch: 'x',
+    name: 'header-wrong',
+    label: 'header wrong (live, free or cached block whose header byte is not magic|class)',
+    colour: '#d32f2f',
+  },
   { ch: '!', name: 'conflict', label: 'on more than one list, or on a list beyond carved', colour: '#212121' },
 ];
 
 /** Live blocks, by slab owner thread (t mod 8); orphan slabs (no owner) use the plain live colour. */
-export const THREAD_COLOURS: readonly string[] = ['#1e63c6', '#2e9d3a', '#8e44ad', '#e67e22', '#c2185b', '#00897b', '#6d4c41', '#3949ab'];
+export const THREAD_COLOURS: readonly string[] = [
+  '#1e63c6',
+  '#2e9d3a',
+  '#8e44ad',
+  '#e67e22',
+  '#c2185b',
+  '#00897b',
+  '#6d4c41',
+  '#3949ab',
+];
 
 export const cellKind = (ch: string): CellKind | undefined => CELL_KINDS.find((k) => k.ch === ch);
 
@@ -38,4 +52,5 @@ export function cellColour(ch: string, owner: number): string {
 }
 
 /** `{"#": "live ...", ...}` for JSON output. */
-export const cellLegend = (): Record<string, string> => Object.fromEntries(CELL_KINDS.map((k) => [k.ch, `${k.name}: ${k.label}`]));
+export const cellLegend = (): Record<string, string> =>
+  Object.fromEntries(CELL_KINDS.map((k) => [k.ch, `${k.name}: ${k.label}`]));

@@ -33,7 +33,7 @@ export const EMPTY_HEAP: HeapState = {
 /** `5f3#` for `fffff###`: counts before each character (cells are never digits). */
 export function rleEncode(s: string): string {
   let out = '';
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     let j = i + 1;
     while (j < s.length && s[j] === s[i]) j++;
     out += `${j - i === 1 ? '' : j - i}${s[i]}`;
@@ -123,7 +123,9 @@ export function applyDelta(before: HeapState, d: StepDelta): HeapState {
       cells.set(id, c.slice(0, start) + text + c.slice(start + text.length));
     }
   }
-  const slabs = [...metas.values()].sort((a, b) => a.slabId - b.slabId).map((m) => ({ ...m, cells: cells.get(m.slabId) ?? '' }));
+  const slabs = [...metas.values()]
+    .sort((a, b) => a.slabId - b.slabId)
+    .map((m) => ({ ...m, cells: cells.get(m.slabId) ?? '' }));
   return {
     superslabs,
     slabs,

@@ -141,7 +141,9 @@ function markLists(view: AllocatorView, superslabs: readonly SuperSlabView[], no
     const m = only ?? slabOf(base);
     const off = m === undefined ? -1 : base - m.slab.start;
     if (m === undefined || off < 0 || off >= m.blocks * m.stride) {
-      notes.push(`${what}: ${hex(base)} is in no bound slab${only !== undefined ? ` (outside slab ${only.slab.slabId})` : ''}`);
+      notes.push(
+        `${what}: ${hex(base)} is in no bound slab${only !== undefined ? ` (outside slab ${only.slab.slabId})` : ''}`,
+      );
       return;
     }
     if (off % m.stride !== 0) {
@@ -155,8 +157,24 @@ function markLists(view: AllocatorView, superslabs: readonly SuperSlabView[], no
   };
   for (const m of bySlab.values()) {
     const limit = 4 * m.blocks + 4096;
-    walk(view, m.slab.freelistHead, 1, mark(`slab ${m.slab.slabId} freelist`, F, m), limit, `slab ${m.slab.slabId} freelist`, notes);
-    walk(view, m.slab.remoteHead, 0, mark(`slab ${m.slab.slabId} remote queue`, R, m), limit, `slab ${m.slab.slabId} remote queue`, notes);
+    walk(
+      view,
+      m.slab.freelistHead,
+      1,
+      mark(`slab ${m.slab.slabId} freelist`, F, m),
+      limit,
+      `slab ${m.slab.slabId} freelist`,
+      notes,
+    );
+    walk(
+      view,
+      m.slab.remoteHead,
+      0,
+      mark(`slab ${m.slab.slabId} remote queue`, R, m),
+      limit,
+      `slab ${m.slab.slabId} remote queue`,
+      notes,
+    );
   }
   for (let t = 0; t < view.config.threads; t++) {
     view.thread(t).classes.forEach((tc, c) => {
@@ -226,8 +244,26 @@ function threadStates(view: AllocatorView): ThreadState[] {
     const classes: ThreadClassState[] = [];
     view.thread(t).classes.forEach((tc, cls) => {
       const p = tc.pages;
-      if (tc.tlsCount === 0 && tc.tlsHead === 0 && tc.current < 0 && tc.warm.length === 0 && p.current < 0 && p.partial.length === 0 && p.full.length === 0) return;
-      classes.push({ cls, tlsCount: tc.tlsCount, tlsHead: tc.tlsHead, current: tc.current, warm: [...tc.warm], pageCurrent: p.current, pagePartial: [...p.partial], pageFull: [...p.full] });
+      if (
+        tc.tlsCount === 0 &&
+        tc.tlsHead === 0 &&
+        tc.current < 0 &&
+        tc.warm.length === 0 &&
+        p.current < 0 &&
+        p.partial.length === 0 &&
+        p.full.length === 0
+      )
+        return;
+      classes.push({
+        cls,
+        tlsCount: tc.tlsCount,
+        tlsHead: tc.tlsHead,
+        current: tc.current,
+        warm: [...tc.warm],
+        pageCurrent: p.current,
+        pagePartial: [...p.partial],
+        pageFull: [...p.full],
+      });
     });
     out.push({ thread: t, classes });
   }
@@ -238,7 +274,12 @@ function poolState(view: AllocatorView): PoolState {
   const p = view.pool();
   return {
     regions: p.regions.map((r) => ({ base: r.base, bytes: r.bytes })),
-    chunks: p.blocks.map((b) => ({ chunk: b.chunk, chunkBytes: b.chunkBytes, requestedBytes: b.requestedBytes, allocated: b.allocated })),
+    chunks: p.blocks.map((b) => ({
+      chunk: b.chunk,
+      chunkBytes: b.chunkBytes,
+      requestedBytes: b.requestedBytes,
+      allocated: b.allocated,
+    })),
     mappedBytes: p.mappedBytes,
     budgetBytes: p.budgetBytes,
   };
@@ -284,20 +325,43 @@ function compareWithModel(view: AllocatorView, model: Model, slabs: readonly Sla
     const base = b.ptr - 1;
     modelBases.add(base);
     const cell = cellAt.get(base);
-    if (cell === undefined) disagree(base, `model: ${hex(base)} live (C${b.sizeClass}, t${b.thread}); implementation: uncarved or in no bound slab`);
-    else if (cell.ch !== '#') disagree(base, `model: ${hex(base)} live (C${b.sizeClass}, t${b.thread}); implementation: ${CELL_WORDS[cell.ch]} (C${cell.cls})`);
+    if (cell === undefined)
+      disagree(
+        base,
+        `model: ${hex(base)} live (C${b.sizeClass}, t${b.thread}); implementation: uncarved or in no bound slab`,
+      );
+    else if (cell.ch !== '#')
+      disagree(
+        base,
+        `model: ${hex(base)} live (C${b.sizeClass}, t${b.thread}); ` +
+          `implementation: ${CELL_WORDS[cell.ch]} (C${cell.cls})`,
+      );
   }
   for (const [base, cell] of cellAt) {
-    if (cell.ch === '#' && !modelBases.has(base)) disagree(base, `implementation: ${hex(base)} live (C${cell.cls}), on no list; model: not live`);
+    if (cell.ch === '#' && !modelBases.has(base))
+      disagree(base, `implementation: ${hex(base)} live (C${cell.cls}), on no list; model: not live`);
   }
   const shown = lines.slice(0, DISAGREEMENTS_MAX);
   if (lines.length > DISAGREEMENTS_MAX) shown.push(`… and ${lines.length - DISAGREEMENTS_MAX} more`);
   const classes: ClassCompare[] = [];
   for (let c = 0; c < view.classCount; c++) {
-    classes.push({ cls: c, stride: view.config.strides[c] as number, modelLive: modelLive[c] as number, implLive: implLive[c] as number, activeSlots: view.activeSlots(c), softCap: view.softCap(c) });
+    classes.push({
+      cls: c,
+      stride: view.config.strides[c] as number,
+      modelLive: modelLive[c] as number,
+      implLive: implLive[c] as number,
+      activeSlots: view.activeSlots(c),
+      softCap: view.softCap(c),
+    });
   }
   const poolImplLive = view.pool().blocks.filter((b) => b.allocated).length;
-  return { classes, poolModelLive, poolImplLive, disagreeBases: bases.slice(0, DISAGREEMENTS_MAX), disagreements: shown };
+  return {
+    classes,
+    poolModelLive,
+    poolImplLive,
+    disagreeBases: bases.slice(0, DISAGREEMENTS_MAX),
+    disagreements: shown,
+  };
 }
 
 /** The whole heap as it stands, with the model beside it. */
@@ -312,15 +376,33 @@ export function captureHeap(view: AllocatorView, model: Model): HeapState {
       const m = marks.get(s.slabId);
       const cells = m === undefined ? '' : slabCells(view, m);
       slabs.push({
-        slabId: s.slabId, ssBase: s.ssBase, slabIndex: s.slabIndex, start: s.start, cls: s.cls, stride: m?.stride ?? 0, state: s.state,
-        capacity: s.capacity, carved: s.carved, used: s.used + s.usedDelta, usedDelta: s.usedDelta, activeDelta: s.activeDelta,
-        owner: s.owner, remoteCount: s.remoteCount, held: held.get(s.slabId) ?? [], cells,
+        slabId: s.slabId,
+        ssBase: s.ssBase,
+        slabIndex: s.slabIndex,
+        start: s.start,
+        cls: s.cls,
+        stride: m?.stride ?? 0,
+        state: s.state,
+        capacity: s.capacity,
+        carved: s.carved,
+        used: s.used + s.usedDelta,
+        usedDelta: s.usedDelta,
+        activeDelta: s.activeDelta,
+        owner: s.owner,
+        remoteCount: s.remoteCount,
+        held: held.get(s.slabId) ?? [],
+        cells,
       });
     }
   }
   return {
     superslabs: superslabs.map((ss) => ({
-      base: ss.base, regionIndex: ss.regionIndex, tier: ss.tier, totalActive: ss.totalActive, emptyMask: ss.emptyMask, inReserve: ss.inReserve,
+      base: ss.base,
+      regionIndex: ss.regionIndex,
+      tier: ss.tier,
+      totalActive: ss.totalActive,
+      emptyMask: ss.emptyMask,
+      inReserve: ss.inReserve,
       slabIds: ss.slabs.map((s) => s.slabId),
     })),
     slabs,

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
+import { buildSync, transformSync } from 'esbuild';
 import { runCommands } from '../properties/runner.ts';
 import type { RunOutcome } from '../properties/runnerApi.ts';
 import type { LoadedRepro } from '../cli/repro.ts';
@@ -38,7 +38,8 @@ function bundleClient(): string {
     logLevel: 'silent',
   });
   const js = r.outputFiles[0]?.text ?? '';
-  if (js === '' || /<\/script/i.test(js)) throw new Error('report client bundle is empty or holds a closing script tag');
+  if (js === '' || /<\/script/i.test(js))
+    throw new Error('report client bundle is empty or holds a closing script tag');
   clientBundle = js;
   return js;
 }
@@ -48,30 +49,67 @@ export function reportPayload(loaded: LoadedRepro, outcome: RunOutcome, timeline
   const lastStep = timeline.states.length - 1;
   const rows = stepRows(repro.commands, outcome.records)
     .slice(0, lastStep)
-    .map((r) => ({ step: r.step, thread: r.thread, command: r.text, result: r.result, executed: timeline.executed[r.step] === true }));
+    .map((r) => ({
+      step: r.step,
+      thread: r.thread,
+      command: r.text,
+      result: r.result,
+      executed: timeline.executed[r.step] === true,
+    }));
   return {
     file: displayPath(loaded.file),
     profile: repro.profile,
     faults: [...repro.faults],
     seed: repro.seed,
-    recorded: { invariant: repro.invariant, failingStep: repro.failingStep, length: repro.length, minimal: repro.minimal },
+    recorded: {
+      invariant: repro.invariant,
+      failingStep: repro.failingStep,
+      length: repro.length,
+      minimal: repro.minimal,
+    },
     outcome: outcome.passed
       ? { passed: true, steps: outcome.steps }
-      : { passed: false, invariant: outcome.invariant, step: outcome.step, message: outcome.message, slabId: outcome.slabId ?? null },
-    config: { strides: config.strides, slabSize: config.slabSize, superslabSize: config.superslabSize, threads: config.threads, headerMagic: config.headerMagic },
+      : {
+          passed: false,
+          invariant: outcome.invariant,
+          step: outcome.step,
+          message: outcome.message,
+          slabId: outcome.slabId ?? null,
+        },
+    config: {
+      strides: config.strides,
+      slabSize: config.slabSize,
+      superslabSize: config.superslabSize,
+      threads: config.threads,
+      headerMagic: config.headerMagic,
+    },
     rows,
     deltas: encodeTimeline(timeline.states),
     cellKinds: CELL_KINDS,
     threadColours: THREAD_COLOURS,
     replayCommand: replayCommandLine(loaded.file),
-    vitest: vitestSnippet({ file: loaded.file, config: repro.config, faults: repro.faults, commands: repro.commands, invariant: repro.invariant, failingStep: repro.failingStep }),
+    vitest: vitestSnippet({
+      file: loaded.file,
+      config: repro.config,
+      faults: repro.faults,
+      commands: repro.commands,
+      invariant: repro.invariant,
+      failingStep: repro.failingStep,
+    }),
   };
 }
 
-const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Inline script and style only: the page can fetch nothing, not even by mistake. */
+const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function renderReportHtml(payload: ReportPayload): string {
-  const css = readFileSync(join(here, 'client', 'report.css'), 'utf8');
+  const css = transformSync(readFileSync(join(here, 'client', 'report.css'), 'utf8'), {
+    loader: 'css',
+    minify: true,
+  }).code;
   const js = bundleClient();
   // `<` never appears raw inside the JSON, so no `</script>` can end the data block early.
   const json = JSON.stringify(payload).replace(/</g, '\\u003c');
@@ -79,7 +117,7 @@ export function renderReportHtml(payload: ReportPayload): string {
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">`,
+    `<meta http-equiv="Content-Security-Policy" content="${CSP}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(`alloc-check: ${verdict} — ${payload.file}`)}</title>`,
     `<style>${css}</style></head><body>`,

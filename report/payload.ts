@@ -15,14 +15,25 @@ export interface ReportRow {
 
 export type ReportOutcome =
   | { readonly passed: true; readonly steps: number }
-  | { readonly passed: false; readonly invariant: string; readonly step: number; readonly message: string; readonly slabId: number | null };
+  | {
+      readonly passed: false;
+      readonly invariant: string;
+      readonly step: number;
+      readonly message: string;
+      readonly slabId: number | null;
+    };
 
 export interface ReportPayload {
   readonly file: string;
   readonly profile: string;
   readonly faults: readonly string[];
   readonly seed: number;
-  readonly recorded: { readonly invariant: string; readonly failingStep: number; readonly length: number; readonly minimal: boolean };
+  readonly recorded: {
+    readonly invariant: string;
+    readonly failingStep: number;
+    readonly length: number;
+    readonly minimal: boolean;
+  };
   readonly outcome: ReportOutcome;
   readonly config: {
     readonly strides: readonly number[];

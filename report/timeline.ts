@@ -37,5 +37,8 @@ export function captureTimeline(config: AllocatorConfig, commands: readonly Comm
 
 /** `replay --json`'s `timeline`: every block of every bound slab at every step, cells per report/cells.ts. */
 export function timelineJson(t: Timeline): { legend: Record<string, string>; steps: unknown[] } {
-  return { legend: cellLegend(), steps: t.states.map((s, step) => ({ step, executed: t.executed[step] === true, ...s })) };
+  return {
+    legend: cellLegend(),
+    steps: t.states.map((s, step) => ({ step, executed: t.executed[step] === true, ...s })),
+  };
 }

@@ -27,14 +27,22 @@ const haveChromium = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 if (!haveChromium) {
-  console.warn(`report-browser: SKIPPED${inCi ? ' (and FAILED: CI=true)' : ''}: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set ALLOC_CHECK_CHROMIUM)`);
+  console.warn(
+    `report-browser: SKIPPED${inCi ? ' (and FAILED: CI=true)' : ''}: no chromium at ${CHROMIUM} ` +
+      '(apt-get install -y chromium, or set ALLOC_CHECK_CHROMIUM)',
+  );
 }
 
 function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '' }, timeout: 60_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '' }, timeout: 60_000, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -78,7 +86,10 @@ describe.runIf(haveChromium)('HTML report in headless chromium', () => {
     const written = await cli(['replay', REPRO, '--html', htmlFile]);
     expect(written.code, written.stderr).toBe(1); // the repro still fails
     const json = await cli(['replay', REPRO, '--json']);
-    const doc = JSON.parse(json.stdout) as { failure: { invariant: string; step: number }; timeline: { steps: JsonStep[] } };
+    const doc = JSON.parse(json.stdout) as {
+      failure: { invariant: string; step: number };
+      timeline: { steps: JsonStep[] };
+    };
     ({ invariant, step: failingStep } = doc.failure);
     steps = doc.timeline.steps;
     const { chromium } = await import('playwright-core');
@@ -87,8 +98,16 @@ describe.runIf(haveChromium)('HTML report in headless chromium', () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 1000 },
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage();
     page.on('request', (r) => requests.push(r.url()));
@@ -102,11 +121,17 @@ describe.runIf(haveChromium)('HTML report in headless chromium', () => {
 
   const shownStep = async () => Number(await page.getAttribute('#step-label', 'data-step'));
   const blockColour = (slabId: number, block: number) =>
-    page.$eval(`i.b[data-slab="${slabId}"][data-block="${block}"]`, (el) => (globalThis as unknown as BrowserGlobals).getComputedStyle(el).backgroundColor);
+    page.$eval(
+      `i.b[data-slab="${slabId}"][data-block="${block}"]`,
+      (el) => (globalThis as unknown as BrowserGlobals).getComputedStyle(el).backgroundColor,
+    );
   const expectedColour = (step: number, slabId: number, block: number) => {
     const slab = steps[step]?.slabs.find((s) => s.slabId === slabId);
     if (slab === undefined) throw new Error(`slab ${slabId} is not in the JSON at step ${step}`);
-    return { colour: rgb(cellColour(slab.cells[block] as string, slab.owner)), state: cellKind(slab.cells[block] as string)?.name };
+    return {
+      colour: rgb(cellColour(slab.cells[block] as string, slab.owner)),
+      state: cellKind(slab.cells[block] as string)?.name,
+    };
   };
 
   it('loads from disk with no request but its own file, and no script error', () => {
@@ -128,11 +153,20 @@ describe.runIf(haveChromium)('HTML report in headless chromium', () => {
   const painted = async () =>
     new Map(
       await page.$$eval('i.b[data-slab]', (els) =>
-        els.map((el) => [`${el.getAttribute('data-slab')}:${el.getAttribute('data-block')}`, (globalThis as unknown as BrowserGlobals).getComputedStyle(el).backgroundColor] as const),
+        els.map(
+          (el) =>
+            [
+              `${el.getAttribute('data-slab')}:${el.getAttribute('data-block')}`,
+              (globalThis as unknown as BrowserGlobals).getComputedStyle(el).backgroundColor,
+            ] as const,
+        ),
       ),
     );
 
-  /** Every block of every slab at `step`: drawn (unless in a collapsed uncarved run) in its JSON state's colour. States seen returned. */
+  /**
+   * Every block of every slab at `step`: drawn (unless in a collapsed uncarved run) in the colour
+   * of its JSON state. Returns the states seen.
+   */
   async function expectEveryBlock(step: number): Promise<Set<string>> {
     const shown = await painted();
     const seen = new Set<string>();
@@ -175,7 +209,9 @@ describe.runIf(haveChromium)('HTML report in headless chromium', () => {
     const atPrev = expectedColour(failingStep - 1, pick.slabId, pick.block);
     expect(atFail.colour).not.toBe(atPrev.colour);
     expect(await blockColour(pick.slabId, pick.block)).toBe(atFail.colour);
-    expect(await page.getAttribute(`i.b[data-slab="${pick.slabId}"][data-block="${pick.block}"]`, 'data-state')).toBe(atFail.state);
+    expect(await page.getAttribute(`i.b[data-slab="${pick.slabId}"][data-block="${pick.block}"]`, 'data-state')).toBe(
+      atFail.state,
+    );
 
     await page.keyboard.press('ArrowLeft');
     expect(await shownStep()).toBe(failingStep - 1);

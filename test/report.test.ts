@@ -33,7 +33,8 @@ function load(suffix: string): LoadedRepro {
   return l.value;
 }
 
-const cellAt = (s: HeapState, slabId: number, block: number): string | undefined => s.slabs.find((x) => x.slabId === slabId)?.cells[block];
+const cellAt = (s: HeapState, slabId: number, block: number): string | undefined =>
+  s.slabs.find((x) => x.slabId === slabId)?.cells[block];
 
 describe('heap timeline', () => {
   it('has one state per processed step, and the delta coding gives every state back exactly', () => {
@@ -96,10 +97,14 @@ describe('heap timeline', () => {
     two.execute(commandFromData({ kind: 'alloc', thread: 0, size: 8 }), 2);
     expect(captureHeap(two.view, two.model).compare.disagreements).toEqual([]);
     const implAhead = captureHeap(two.view, one.model).compare;
-    expect(implAhead.disagreements).toEqual([expect.stringMatching(/^implementation: 0x[0-9a-f]{8} live \(C1\), on no list; model: not live$/)]);
+    expect(implAhead.disagreements).toEqual([
+      expect.stringMatching(/^implementation: 0x[0-9a-f]{8} live \(C1\), on no list; model: not live$/),
+    ]);
     expect(implAhead.classes[1]).toMatchObject({ modelLive: 1, implLive: 2 });
     const modelAhead = captureHeap(one.view, two.model).compare;
-    expect(modelAhead.disagreements).toEqual([expect.stringMatching(/^model: 0x[0-9a-f]{8} live \(C1, t0\); implementation: in a thread cache \(C1\)$/)]);
+    expect(modelAhead.disagreements).toEqual([
+      expect.stringMatching(/^model: 0x[0-9a-f]{8} live \(C1, t0\); implementation: in a thread cache \(C1\)$/),
+    ]);
     expect(modelAhead.disagreeBases).toHaveLength(1);
   });
 });
@@ -121,7 +126,20 @@ function syntheticRepro(config: AllocatorConfig, commands: readonly CommandData[
     file: 'counterexamples/none/default-30.json',
     faultyConfig: config,
     cleanConfig: config,
-    repro: { formatVersion: 1, profile: 'default', config, faults: [], seed: 0, path: null, commands, invariant: 'census', failingStep: 30, message: '', minimal: false, length: commands.length },
+    repro: {
+      formatVersion: 1,
+      profile: 'default',
+      config,
+      faults: [],
+      seed: 0,
+      path: null,
+      commands,
+      invariant: 'census',
+      failingStep: 30,
+      message: '',
+      minimal: false,
+      length: commands.length,
+    },
   };
 }
 
@@ -140,7 +158,10 @@ describe('report size', () => {
     const bytes = Buffer.byteLength(html);
     const plainBytes = JSON.stringify(timeline.states).length;
     const wholeBytes = JSON.stringify(timeline.states.map((s) => encodeDelta(EMPTY_HEAP, s))).length;
-    console.log(`report size: 30 steps on default: ${bytes} bytes (every state whole: ${wholeBytes} bytes of data run-length coded, ${plainBytes} plain)`);
+    console.log(
+      `report size: 30 steps on default: ${bytes} bytes ` +
+        `(every state whole: ${wholeBytes} bytes of data run-length coded, ${plainBytes} plain)`,
+    );
     expect(bytes).toBeLessThan(1_000_000);
     // The step deltas, not only the run-length coding, keep it small.
     expect(bytes).toBeLessThan(wholeBytes / 2);
@@ -154,7 +175,10 @@ describe('report size', () => {
       const bytes = Buffer.byteLength(reportHtmlFor(l.value));
       if (bytes > largest.bytes) largest = { file, bytes };
     }
-    console.log(`report size: largest for counterexamples/: ${largest.bytes} bytes (${largest.file.replace(/.*counterexamples\//, 'counterexamples/')})`);
+    console.log(
+      `report size: largest for counterexamples/: ${largest.bytes} bytes ` +
+        `(${largest.file.replace(/.*counterexamples\//, 'counterexamples/')})`,
+    );
     expect(largest.bytes).toBeLessThan(1_000_000);
   });
 });
@@ -186,12 +210,22 @@ describe('replay --json (the real CLI)', () => {
     const root = new URL('..', import.meta.url).pathname;
     let stdout = '';
     try {
-      execFileSync(process.execPath, [join(root, 'bin', 'alloc-check.js'), 'replay', 'counterexamples/census/aa3e36d6cb6f.json', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(
+        process.execPath,
+        [join(root, 'bin', 'alloc-check.js'), 'replay', 'counterexamples/census/aa3e36d6cb6f.json', '--json'],
+        { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
     } catch (e) {
       stdout = (e as { stdout: string; status: number }).stdout; // exit 1: the repro still fails
       expect((e as { status: number }).status).toBe(1);
     }
-    const doc = JSON.parse(stdout) as Record<string, unknown> & { failure: { step: number }; timeline: { legend: Record<string, string>; steps: { step: number; slabs: { cells: string; carved: number }[] }[] } };
+    const doc = JSON.parse(stdout) as Record<string, unknown> & {
+      failure: { step: number };
+      timeline: {
+        legend: Record<string, string>;
+        steps: { step: number; slabs: { cells: string; carved: number }[] }[];
+      };
+    };
     expect(Object.keys(doc)).toEqual(['file', 'recorded', 'passed', 'failure', 'steps', 'slabMap', 'timeline']);
     expect(doc.timeline.steps.map((s) => s.step)).toEqual([0, 1, 2]);
     expect(doc.failure.step).toBe(2);
