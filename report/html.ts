@@ -159,3 +159,17 @@ export function writeReportInto(dir: string, reproFile: string): Result<{ file: 
   if (!loaded.ok) return loaded;
   return writeHtml(reportPathIn(dir, reproFile), reportHtmlFor(loaded.value));
 }
+
+/** `writeReportInto` for each repro file (mutants writes one a fault); stops at the first error. */
+export function writeReportsInto(
+  dir: string,
+  reproFiles: readonly string[],
+): Result<{ file: string; bytes: number }[]> {
+  const written: { file: string; bytes: number }[] = [];
+  for (const f of reproFiles) {
+    const r = writeReportInto(dir, f);
+    if (!r.ok) return r;
+    written.push(r.value);
+  }
+  return ok(written);
+}

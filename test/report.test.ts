@@ -21,7 +21,7 @@ import { slabMap } from '../cli/slabMap.ts';
 import { EMPTY_HEAP, decodeTimeline, encodeDelta, encodeTimeline, rleDecode, rleEncode } from '../report/delta.ts';
 import { captureHeap } from '../report/heapState.ts';
 import type { HeapState } from '../report/heapState.ts';
-import { renderReportHtml, reportHtmlFor, reportPayload, writeReportInto } from '../report/html.ts';
+import { renderReportHtml, reportHtmlFor, reportPayload, writeReportInto, writeReportsInto } from '../report/html.ts';
 import { captureTimeline } from '../report/timeline.ts';
 
 const REPROS = findReproFiles(new URL('../counterexamples', import.meta.url).pathname);
@@ -199,6 +199,16 @@ describe('--html DIR hook (writeReportInto)', () => {
       expect(html).toContain(`default-src 'none'`);
       const bad = writeReportInto(dir, join(dir, 'missing.json'));
       expect(bad.ok).toBe(false);
+      const two = writeReportsInto(join(dir, 'many'), REPROS.slice(0, 2));
+      expect(two.ok && two.value.map((w) => w.file.replace(/.*[\\/]/, ''))).toEqual(
+        REPROS.slice(0, 2).map((f) =>
+          f
+            .split('/')
+            .slice(-2)
+            .join('-')
+            .replace(/\.json$/, '.html'),
+        ),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
