@@ -7,6 +7,7 @@
 // chromium, headless, driven by playwright-core; the block is one whose state changes at the
 // failing step, its expected colour taken from report/cells.ts for the state the JSON names.
 // Skipped, saying so, where no chromium is installed; with CI=true a missing chromium FAILS.
+// The browser: ALLOC_CHECK_CHROMIUM, else /usr/bin/chromium (or chromium-browser, google-chrome).
 // The screenshot goes to test-output/report-browser.png (git-ignored).
 
 import { execFile } from 'node:child_process';
@@ -21,7 +22,12 @@ import { cellColour, cellKind } from '../report/cells.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'alloc-check.js');
 const REPRO = 'counterexamples/lists-wellformed/ad4a8620e58d.json';
-const CHROMIUM = process.env.ALLOC_CHECK_CHROMIUM ?? '/usr/bin/chromium';
+/** ALLOC_CHECK_CHROMIUM, else Debian's chromium, else the Chromium-family browsers other images ship. */
+const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const CHROMIUM =
+  process.env.ALLOC_CHECK_CHROMIUM ??
+  CHROMIUM_CANDIDATES.find((p) => existsSync(p)) ??
+  (CHROMIUM_CANDIDATES[0] as string);
 const SCREENSHOT = join(ROOT, 'test-output', 'report-browser.png');
 const haveChromium = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
