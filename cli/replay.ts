@@ -87,7 +87,7 @@ export const replayCommand: Subcommand = {
     const timeline = wantTimeline ? captureTimeline(faultyConfig, repro.commands) : null;
     if (htmlOut !== undefined && timeline !== null) {
       const { renderReportHtml, reportPayload, writeHtml } = await import('../report/html.ts');
-      const written = writeHtml(htmlOut, renderReportHtml(reportPayload(loaded.value, outcome, timeline)));
+      const written = writeHtml(htmlOut, renderReportHtml(reportPayload(loaded.value, outcome, timeline, faultyConfig)));
       if (!written.ok) return written;
       out.line();
       out.line(`report:   ${displayPath(written.value.file)} (${written.value.bytes} bytes)`);

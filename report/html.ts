@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, transformSync } from 'esbuild';
+import type { AllocatorConfig } from '../impl/index.ts';
 import { runCommands } from '../properties/runner.ts';
 import type { RunOutcome } from '../properties/runnerApi.ts';
 import type { LoadedRepro } from '../cli/repro.ts';
@@ -44,8 +45,14 @@ function bundleClient(): string {
   return js;
 }
 
-export function reportPayload(loaded: LoadedRepro, outcome: RunOutcome, timeline: Timeline): ReportPayload {
-  const { repro, faultyConfig: config } = loaded;
+/** `config`: what the repro was replayed with (its faults are the ones shown); by default the file's. */
+export function reportPayload(
+  loaded: LoadedRepro,
+  outcome: RunOutcome,
+  timeline: Timeline,
+  config: AllocatorConfig = loaded.faultyConfig,
+): ReportPayload {
+  const { repro } = loaded;
   const lastStep = timeline.states.length - 1;
   const rows = stepRows(repro.commands, outcome.records)
     .slice(0, lastStep)
@@ -59,7 +66,7 @@ export function reportPayload(loaded: LoadedRepro, outcome: RunOutcome, timeline
   return {
     file: displayPath(loaded.file),
     profile: repro.profile,
-    faults: [...repro.faults],
+    faults: [...config.faults],
     seed: repro.seed,
     recorded: {
       invariant: repro.invariant,
