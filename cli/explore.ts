@@ -21,7 +21,7 @@ const MAX_DEFAULT_WORKERS = 8;
 
 const usage = `usage: alloc-check explore --profile NAME --depth D [--time S] [--faults a,b] [--max-live N]
                            [--workers N] [--no-symmetry] [--swarm [--shard I/N]] [--config FILE]
-                           [--out DIR] [--json]
+                           [--out DIR] [--html DIR] [--json]
 
 Breadth-first search over every command sequence of a finite alphabet derived from the profile
 (one size per class and one pool size; free of live index #0..#2 from every thread; drain, flush
@@ -48,6 +48,7 @@ written in the counterexample format and can be replayed with \`alloc-check repl
   --shard I/N      with --swarm: only shard I of N of the sub-alphabets (i mod N = I-1);
                    alloc-check merge joins the shards' --json reports
   --config FILE    config fields (JSON) laid over the profile (see \`alloc-check profiles\`)
+  --html DIR       also write an HTML report of a violation found (DIR/<invariant>-<id>.html)
   --out DIR        where a counterexample is written (default counterexamples/)
   --json           stdout holds only {"profile","depth" (asked),"depthCompleted","exhausted","states",
                    "distinctStates","statesPerSec","bytesPerState","violation": null |
@@ -69,6 +70,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   config: { type: 'string' },
   shard: { type: 'string' },
+  html: { type: 'string' },
 } as const;
 
 export const exploreCommand: Subcommand = {
@@ -109,7 +111,7 @@ export const exploreCommand: Subcommand = {
       if (v['max-live'] !== undefined || v['no-symmetry'] === true) {
         return err({ kind: 'usage', subcommand: 'explore', message: '--swarm cannot be used with --max-live or --no-symmetry (each sub-search sets its own symmetry)' });
       }
-      return runSwarm(out, { profile: v.profile, config, faults: faults.value, depth: depth.value, seconds: seconds.value, workers: workers.value, outDir: v.out ?? 'counterexamples', json: v.json === true, shard: shard.value });
+      return runSwarm(out, { profile: v.profile, config, faults: faults.value, depth: depth.value, seconds: seconds.value, workers: workers.value, outDir: v.out ?? 'counterexamples', json: v.json === true, shard: shard.value, htmlDir: v.html ?? null });
     }
     const symmetry = v['no-symmetry'] !== true;
     out.line(`alloc-check explore: profile ${v.profile}, depth ${depth.value}, budget ${seconds.value} s, symmetry ${symmetry ? 'on' : 'off'}, ${workers.value} worker${workers.value === 1 ? '' : 's'}${faults.value.length > 0 ? `, faults: ${faults.value.join(', ')}` : ''}${Number.isFinite(maxLive.value) ? `, at most ${maxLive.value} live` : ''}`);
@@ -125,6 +127,8 @@ export const exploreCommand: Subcommand = {
     if (!written.ok) return written;
     printReport(out, report);
     if (report.violation !== null && written.value !== null) printViolation(out, report.violation, 'shortest, BFS order', written.value);
+    const html = await htmlReport(out, v.html, written.value);
+    if (!html.ok) return html;
     if (v.json === true) {
       out.json({
         profile: v.profile,
@@ -191,6 +195,17 @@ interface SwarmRun {
   readonly outDir: string;
   readonly json: boolean;
   readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly htmlDir: string | null;
+}
+
+/** `--html DIR`: the HTML report of the repro just written (report/html.ts), if both exist. */
+async function htmlReport(out: ReturnType<typeof makeOut>, dir: string | undefined, file: string | null): Promise<Result<null>> {
+  if (dir === undefined || file === null) return ok(null);
+  const { writeReportInto } = await import('../report/html.ts');
+  const h = writeReportInto(dir, file);
+  if (!h.ok) return h;
+  out.line(`report:   ${displayPath(h.value.file)} (${h.value.bytes} bytes)`);
+  return ok(null);
 }
 
 async function runSwarm(out: ReturnType<typeof makeOut>, r: SwarmRun): Promise<Result<ExitCode>> {
@@ -217,6 +232,8 @@ async function runSwarm(out: ReturnType<typeof makeOut>, r: SwarmRun): Promise<R
   out.line('not exhaustive for the whole alphabet: each sub-search is, over its own letters (run without --swarm for that)');
   const v = report.violation;
   if (v !== null && written.value !== null) printViolation(out, v, `shortest over sub-alphabet "${v.alphabet}"`, written.value);
+  const html = await htmlReport(out, r.htmlDir ?? undefined, written.value);
+  if (!html.ok) return html;
   if (r.json) {
     out.json({
       profile: r.profile,

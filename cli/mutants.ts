@@ -114,7 +114,7 @@ function reportMatrix(m: KillMatrix, io: Io, json: boolean): void {
 // --- the subcommand ----------------------------------------------------------------------------
 
 const usage = `usage: alloc-check mutants [--seeds N] [--time S | --runs N] [--seed N] [--faults a,b] [--out DIR] [--json]
-                        [--config FILE [--profile NAME]] [--shard I/N]
+                        [--config FILE [--profile NAME]] [--shard I/N] [--html DIR]
 
 The kill matrix. First a clean run (no fault) must pass: the very search \`alloc-check run
 --profile all\` does, with every profile completing at least one run. Then each planted fault
@@ -134,6 +134,7 @@ run, and the minimised repro, written to DIR/<invariant>/<id>.json.
                 work tree is never written unless asked)
   --config FILE search one profile (--profile NAME, default: default) with these config fields
                 laid over it, instead of every built-in profile (see \`alloc-check profiles\`)
+  --html DIR    also write an HTML report of every repro (DIR/<invariant>-<id>.html)
   --shard I/N   only shard I of N: the faults i with i mod N = I-1 of the list (alloc-check merge
                 joins the shards' --json reports)
   --json        stdout holds only {"clean": {"passed", "steps"}, "faults": [{"name", "killed",
@@ -148,6 +149,7 @@ const OPTIONS = {
   config: { type: 'string' },
   profile: { type: 'string' },
   shard: { type: 'string' },
+  html: { type: 'string' },
   time: { type: 'string' },
   seed: { type: 'string' },
   faults: { type: 'string' },
@@ -166,6 +168,7 @@ export interface MutantsArgs {
   readonly outDir: string | null;
   readonly json: boolean;
   readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly htmlDir: string | null;
   readonly custom: { readonly profile: string; readonly file: string; readonly overrides: Readonly<Record<string, unknown>> } | null;
 }
 
@@ -216,7 +219,8 @@ export function parseMutantsArgs(argv: readonly string[]): Result<MutantsArgs> {
     if (!c.ok) return c;
     custom = { profile, file: c.value.file, overrides: c.value.overrides };
   }
-  return ok({ seed, seeds, faultSeconds, faultRuns, faults, outDir: v.out ?? null, json: v.json === true, shard: shard.value, custom });
+  if (v.html !== undefined && v.html.trim() === '') return err({ kind: 'bad-option', option: '--html', value: v.html, rule: 'must be a path' });
+  return ok({ seed, seeds, faultSeconds, faultRuns, faults, outDir: v.out ?? null, json: v.json === true, shard: shard.value, custom, htmlDir: v.html ?? null });
 }
 
 export async function mutantsMain(args: MutantsArgs, io: Io): Promise<Result<0 | 1>> {
@@ -262,6 +266,13 @@ export async function mutantsMain(args: MutantsArgs, io: Io): Promise<Result<0 |
   if (tty && width > 0) io.stderr.write(`\r${' '.repeat(width)}\r`);
   if (!m.ok) return m;
   reportMatrix(m.value, io, args.json);
+  if (args.htmlDir !== null) {
+    const { writeReportsInto } = await import('../report/html.ts');
+    const files = m.value.faults.flatMap((f) => (f.repro?.file == null ? [] : [f.repro.file]));
+    const h = writeReportsInto(args.htmlDir, files);
+    if (!h.ok) return h;
+    for (const r of h.value) out.line(`report:   ${displayPath(r.file)} (${r.bytes} bytes)`);
+  }
   if (args.json) {
     const doc = matrixJson(m.value, outDir) as Record<string, unknown>;
     out.json({ ...doc, ...(args.shard !== null ? { shard: { index: args.shard.index + 1, count: args.shard.count } } : {}), ...(args.custom !== null ? { config: args.custom.file, profile: args.custom.profile } : {}) });

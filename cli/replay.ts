@@ -12,15 +12,19 @@ import type { SlabMap } from './slabMap.ts';
 import type { Subcommand } from './subcommand.ts';
 import { loadRunner } from './suite.ts';
 
-const usage = `usage: alloc-check replay FILE [--faults LIST|none] [--json]
+const usage = `usage: alloc-check replay FILE [--faults LIST|none] [--json] [--html OUT.html]
 
 Replays a counterexample file (counterexamples/<invariant>/<id>.json) with its stored config and
 faults: prints every step (step, thread, command, result), the failure, and a map of the slab the
 failing check pointed at (one character per block: live, free, cached, remote, uncarved).
 
   --faults LIST|none  replay with these faults instead of the file's (none: no fault, to check that
-                      a fix holds without editing the file)
-  --json   print {"file", "recorded", "passed", "failure", "steps", "slabMap"} on stdout only
+                  a fix holds without editing the file)
+  --json          print {"file", "recorded", "passed", "failure", "steps", "slabMap", "timeline"} on
+                  stdout only; timeline.steps[k] is the whole heap after step k (every block of
+                  every slab, one character each: timeline.legend), step 0 before the first
+  --html OUT.html write a self-contained HTML report: step table, heap map at every step
+                  (keys left/right, slider, click a row), the model beside the implementation
 
 exit: 1 the invariant still fails, 0 the repro no longer fails, 2 bad file or usage
 `;
@@ -33,7 +37,7 @@ export const replayCommand: Subcommand = {
     const hooked = await (await import('./target.ts')).targetHook('replay', argvIn, io); // --target (native targets: cli/target.ts)
     if (hooked.kind === 'handled') return hooked.result;
     const argv = hooked.argv;
-    const parsed = parseOptions('replay', argv, { json: { type: 'boolean' }, faults: { type: 'string' } }, 1);
+    const parsed = parseOptions('replay', argv, { json: { type: 'boolean' }, faults: { type: 'string' }, html: { type: 'string' } }, 1);
     if (!parsed.ok) return parsed;
     const fileArg = parsed.value.positionals[0];
     if (fileArg === undefined) return err({ kind: 'usage', subcommand: 'replay', message: 'missing FILE (a counterexample .json file)' });
@@ -48,6 +52,8 @@ export const replayCommand: Subcommand = {
     const faults = override === undefined ? ok(repro.faults) : overrideFaults;
     const faultyConfig = makeConfig({ ...loaded.value.cleanConfig, faults: [...faults.value] });
     const json = parsed.value.values.json === true;
+    const htmlOut = parsed.value.values.html;
+    if (htmlOut === '') return err({ kind: 'usage', subcommand: 'replay', message: '--html needs a file name (OUT.html)' });
     const { runCommands } = await loadRunner();
     const out = makeOut(io, json);
     const s = out.style;
@@ -92,6 +98,17 @@ export const replayCommand: Subcommand = {
       }
     }
 
+    const wantTimeline = json || htmlOut !== undefined;
+    const { captureTimeline, timelineJson } = await import('../report/timeline.ts');
+    const timeline = wantTimeline ? captureTimeline(faultyConfig, repro.commands) : null;
+    if (htmlOut !== undefined && timeline !== null) {
+      const { renderReportHtml, reportPayload, writeHtml } = await import('../report/html.ts');
+      const written = writeHtml(htmlOut, renderReportHtml(reportPayload(loaded.value, outcome, timeline, faultyConfig)));
+      if (!written.ok) return written;
+      out.line();
+      out.line(`report:   ${displayPath(written.value.file)} (${written.value.bytes} bytes)`);
+    }
+
     if (json) {
       out.json({
         file: displayPath(loaded.value.file),
@@ -104,6 +121,7 @@ export const replayCommand: Subcommand = {
           map === undefined
             ? null
             : { slabId: map.slab.slabId, cls: map.slab.cls, state: map.slab.state, cells: map.cells, legend: Object.fromEntries(MAP_LEGEND), notes: map.notes },
+        timeline: timeline === null ? null : timelineJson(timeline),
       });
     }
     return ok(outcome.passed ? 0 : 1);

@@ -31,7 +31,7 @@ export const MAX_SEED = 2 ** 31 - 1;
 export const DEFAULT_OUT_DIR = 'counterexamples';
 
 const usage = `usage: alloc-check run [--profile NAME|all] [--runs N | --time S] [--seed N] [--faults a,b]
-                       [--min-runs N] [--config FILE] [--shard I/N] [--reach]
+                       [--min-runs N] [--config FILE] [--shard I/N] [--reach] [--html DIR]
                        [--out DIR] [--json] [--junit FILE]
 
 Runs the property suite (every invariant after every step) over the chosen profiles. The seed is
@@ -50,6 +50,8 @@ command, the re-run command and a ready-to-paste vitest test are printed.
                       --profile NAME (default: default; not with all); no "faults" field
   --shard I/N         only shard I of N: the runs i with i mod N = I-1 of every profile; the N
                       shards together do the unsharded search (alloc-check merge joins them)
+  --html DIR          also write an HTML report of the counterexample (heap map at every step)
+                      to DIR/<invariant>-<id>.html
   --reach             after the search, the reach table: the share of runs (over a fixed count)
                       that got into each deep state, for the profiles (and config) searched
   --out DIR           where counterexamples are written (default ${DEFAULT_OUT_DIR}/)
@@ -74,6 +76,7 @@ const OPTIONS = {
   config: { type: 'string' },
   shard: { type: 'string' },
   reach: { type: 'boolean' },
+  html: { type: 'string' },
 } as const;
 
 export interface RunArgs {
@@ -95,6 +98,8 @@ export interface RunArgs {
   /** 0-based shard, or null for the whole search. */
   readonly shard: { readonly index: number; readonly count: number } | null;
   readonly reach: boolean;
+  /** `--html DIR`: where the counterexample's HTML report goes. */
+  readonly htmlDir: string | null;
 }
 
 export function parseRunArgs(argv: readonly string[], clock: () => number = Date.now): Result<RunArgs> {
@@ -135,7 +140,7 @@ export function parseRunArgs(argv: readonly string[], clock: () => number = Date
   if (budget.kind === 'runs' && minRuns > budget.runs) {
     return err({ kind: 'usage', subcommand: 'run', message: `--min-runs ${minRuns} is more than --runs ${budget.runs} (no search could meet it)` });
   }
-  for (const [name, value] of [['--out', v.out], ['--junit', v.junit]] as const) {
+  for (const [name, value] of [['--out', v.out], ['--junit', v.junit], ['--html', v.html]] as const) {
     if (value !== undefined && value.trim() === '') return err({ kind: 'bad-option', option: name, value, rule: 'must be a path' });
   }
   let config: ConfigFile | null = null;
@@ -160,6 +165,7 @@ export function parseRunArgs(argv: readonly string[], clock: () => number = Date
     config,
     shard: shard.value,
     reach: v.reach === true,
+    htmlDir: v.html ?? null,
   });
 }
 
@@ -355,6 +361,12 @@ export async function runMain(args: RunArgs, io: Io, runnerOverride?: Runner): P
     const r = reportCounterexample(result.counterexample, args, out, runner, runIndex === null ? null : runIndex + 1);
     if (!r.ok) return r;
     written = r.value;
+    if (args.htmlDir !== null) {
+      const { writeReportInto } = await import('../report/html.ts');
+      const h = writeReportInto(args.htmlDir, written.file);
+      if (!h.ok) return h;
+      out.line(`report:   ${displayPath(h.value.file)} (${h.value.bytes} bytes)`);
+    }
   } else {
     out.line();
     out.line(`${s.green(s.bold('PASSED'))}: every invariant held (${result.steps} steps in ${seconds.toFixed(1)} s, seed ${args.seed})`);

@@ -31,7 +31,7 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}
  * Blocks of other slabs are passed through (a TLS cache mixes slabs); the walk stops at 0, at a
  * cycle, at unreadable memory, or after `limit` hops.
  */
-function walk(view: AllocatorView, head: number, linkOffset: number, onBlock: (base: number) => void, limit: number, what: string, notes: string[]): void {
+export function walk(view: AllocatorView, head: number, linkOffset: number, onBlock: (base: number) => void, limit: number, what: string, notes: string[]): void {
   const seen = new Set<number>();
   let p = head;
   for (let hops = 0; p !== 0; hops++) {

@@ -187,9 +187,9 @@ describe('matrix pieces', () => {
 
   it('parses options with their defaults', () => {
     const d = parseMutantsArgs([]);
-    expect(d.ok && d.value).toEqual({ seed: 1, seeds: 1, faultSeconds: 3, faults: FAULT_NAMES, faultRuns: null, outDir: null, json: false, shard: null, custom: null });
+    expect(d.ok && d.value).toEqual({ seed: 1, seeds: 1, faultSeconds: 3, faults: FAULT_NAMES, faultRuns: null, outDir: null, json: false, shard: null, custom: null, htmlDir: null });
     const o = parseMutantsArgs(['--seeds', '5', '--time', '0.5', '--seed', '9', '--faults', 'soft-cap-ignored', '--out', 'x', '--json']);
-    expect(o.ok && o.value).toEqual({ seed: 9, seeds: 5, faultSeconds: 0.5, faultRuns: null, faults: ['soft-cap-ignored'], outDir: 'x', json: true, shard: null, custom: null });
+    expect(o.ok && o.value).toEqual({ seed: 9, seeds: 5, faultSeconds: 0.5, faultRuns: null, faults: ['soft-cap-ignored'], outDir: 'x', json: true, shard: null, custom: null, htmlDir: null });
   });
 });
 
