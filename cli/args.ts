@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { FAULT_NAMES, PROFILE_NAMES } from '../impl/index.ts';
+import { ACCEPTED_FAULT_NAMES, PROFILE_NAMES, resolveFaultNames } from '../impl/index.ts';
 import type { FaultName } from '../impl/index.ts';
 import { err, ok } from './errors.ts';
 import type { Result } from './errors.ts';
@@ -80,6 +80,8 @@ export function faultsOption(value: string | undefined): Result<readonly FaultNa
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  for (const n of names) if (!(FAULT_NAMES as readonly string[]).includes(n)) return err({ kind: 'unknown-name', what: 'fault', name: n, known: FAULT_NAMES });
-  return ok([...new Set(names)] as FaultName[]);
+  // A SPEC alias (FAULT_ALIASES) stands for the catalogue entries it was split into.
+  const resolved = resolveFaultNames(names);
+  if (!resolved.ok) return err({ kind: 'unknown-name', what: 'fault', name: String(resolved.unknown), known: ACCEPTED_FAULT_NAMES });
+  return ok(resolved.faults);
 }

@@ -16,7 +16,7 @@ import { makeProgramArbitrary } from './arbitraries.ts';
 import type { Counterexample, ProfileResult, RunOptions, RunOutcome, StepRecord, SuiteOptions, SuiteResult } from './runnerApi.ts';
 import type { StepFailure, StepObserver } from './session.ts';
 import { Session } from './session.ts';
-import { checkWarmPoolHitRate, measureWarmPoolHitRate, warmPoolWorkload } from './warmPoolCheck.ts';
+import { checkWarmPoolHitRate, measureWarmPoolHitRate, recognisedWorkload, warmPoolWorkload } from './warmPoolCheck.ts';
 
 export { INVARIANTS, INVARIANTS_BY_NAME } from './invariants/index.ts';
 export { makeCommandArbitrary, makeProgramArbitrary, fullSwarm, swarmArbitrary, epilogueOf } from './arbitraries.ts';
@@ -86,10 +86,10 @@ export function runCommands(config: AllocatorConfig, commands: readonly CommandD
   if (r.failure === null) {
     // The measured property is judged when asked, and on its own workload (so that a stored
     // 'warm-pool-hit-rate' counterexample replays to the same verdict without options).
-    const workload = warmPoolWorkload(config);
-    if (workload !== null && (options.measure === 'warm-pool-hit-rate' || sameCommands(commands, workload.commands))) {
-      const m = measureWarmPoolHitRate(config, commands, workload.cls, workload.idealRate);
-      if (!m.passed) return { passed: false, invariant: 'warm-pool-hit-rate', step: r.steps, message: m.message, steps: r.steps, ...extras };
+    const workload = options.measure !== undefined ? warmPoolWorkload(config) : recognisedWorkload(config, commands);
+    if (workload !== null) {
+      const m = measureWarmPoolHitRate(config, commands, workload);
+      if (!m.passed && m.invariant !== null) return { passed: false, invariant: m.invariant, step: r.steps, message: m.message, steps: r.steps, ...extras };
     }
     return { passed: true, steps: r.steps, ...extras };
   }
@@ -192,14 +192,14 @@ export function runSuite(options: SuiteOptions): SuiteResult {
     // The measured property, once per profile after its runs passed.
     const warm = checkWarmPoolHitRate(config);
     profiles.push({ profile, runs: result.runs, steps: result.steps, passed: warm === null || warm.passed });
-    if (warm !== null && !warm.passed) {
+    if (warm !== null && !warm.passed && warm.invariant !== null) {
       const commands = warm.workload.commands;
       return {
         passed: false,
         seed: options.seed,
         steps,
         profiles,
-        counterexample: { profile, config, faults: options.faults, seed: options.seed, path: null, commands, invariant: 'warm-pool-hit-rate', step: commands.length, message: warm.message },
+        counterexample: { profile, config, faults: options.faults, seed: options.seed, path: null, commands, invariant: warm.invariant, step: commands.length, message: warm.message },
       };
     }
   }

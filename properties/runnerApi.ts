@@ -5,7 +5,7 @@ import type { Allocator, AllocatorConfig, FaultName } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
 
 /** A failure is an invariant of SPEC §7, the measured warm-pool property, or an exception thrown by impl/. */
-export type FailureName = InvariantName | 'warm-pool-hit-rate' | 'internal-error';
+export type FailureName = InvariantName | 'warm-pool-hit-rate' | 'warm-pool-pushback-rate' | 'internal-error';
 
 export interface StepRecord {
   /** 1-based step number. */

@@ -36,7 +36,8 @@ const EXPECTED: Readonly<Record<FaultName, readonly FailureName[]>> = {
   // The clobbered header is seen by the list walk, or by the allocator's own pop check first.
   'remote-drain-no-header-restore': ['lists-wellformed', 'header', 'internal-error'],
   'rebind-keeps-stale-cache': ['lists-wellformed'],
-  'warm-pool-drops-slab': ['warm-pool-hit-rate'],
+  'warm-pool-no-prefill': ['warm-pool-hit-rate'],
+  'warm-pool-no-pushback': ['warm-pool-pushback-rate'],
   'draining-never-freed': ['tier-release'],
   'release-leaves-warm-entry': ['warm-pool-valid'],
   'double-free-unchecked': ['bad-free-rejected'],
