@@ -23,6 +23,7 @@ import { FAULT_NAMES, makeConfig, PROFILE_NAMES } from '../impl/index.ts';
 import type { AllocatorConfig, FaultName } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
 import type { Counterexample, FailureName, RunOptions, RunOutcome, SuiteOptions, SuiteResult } from '../properties/runnerApi.ts';
+import { isMeasuredFailure } from '../properties/runnerApi.ts';
 import type { WarmPoolOptions, WarmPoolOutcome } from '../properties/warmPool.ts';
 import { faultsOption, intOption, parseOptions, secondsOption } from './args.ts';
 import { err, ok } from './errors.ts';
@@ -561,8 +562,8 @@ function reportMatrix(m: KillMatrix, io: Io, json: boolean): void {
   const summary = `${killed}/${m.faults.length} faults killed${seedsNote}; clean run ${c.passed ? 'passed' : 'FAILED'}`;
   out.line(m.passed ? s.green(s.bold(summary)) : s.red(s.bold(summary)));
   const slow = m.faults.filter((f) => f.killed && (f.medianMsToKill ?? Infinity) > AIM_MS).map((f) => f.name);
-  // A warm-pool-hit-rate counterexample is the measured property's fixed workload, not a sequence to shrink.
-  const long = m.faults.filter((f) => f.reproLength !== null && f.reproLength > AIM_REPRO && f.invariant !== 'warm-pool-hit-rate').map((f) => f.name);
+  // A measured property's counterexample is its fixed workload, not a sequence to shrink.
+  const long = m.faults.filter((f) => f.reproLength !== null && f.reproLength > AIM_REPRO && (f.invariant === null || !isMeasuredFailure(f.invariant))).map((f) => f.name);
   const notMinimal = m.faults.filter((f) => f.repro !== null && !f.repro.minimal).map((f) => f.name);
   out.line(`aim (median <= ${AIM_MS} ms, repro <= ${AIM_REPRO} commands): ${slow.length === 0 && long.length === 0 ? 'met by every killed fault' : `missed by ${[...slow.map((n) => `${n} (time)`), ...long.map((n) => `${n} (length)`)].join(', ')}`}`);
   if (notMinimal.length > 0) out.line(`not proven minimal (minimiser budget ran out): ${notMinimal.join(', ')}`);

@@ -1,11 +1,18 @@
 // The contract between the property suite (properties/) and its users (the CLI, the kill matrix,
-// the explorer, the benchmarks). Types only.
+// the explorer, the benchmarks). Types, and one predicate on them.
 
 import type { Allocator, AllocatorConfig, FaultName } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
 
-/** A failure is an invariant of SPEC §7, the measured warm-pool property, or an exception thrown by impl/. */
-export type FailureName = InvariantName | 'warm-pool-hit-rate' | 'warm-pool-pushback-rate' | 'internal-error';
+/** A failure is an invariant of SPEC §7, a measured warm-pool property, or an exception thrown by impl/. */
+export type FailureName = InvariantName | MeasuredFailureName | 'internal-error';
+
+/** The measured properties (SPEC §9's performance-only faults): their counterexample is a fixed workload, not a sequence to shrink. */
+export type MeasuredFailureName = 'warm-pool-hit-rate' | 'warm-pool-pushback-rate';
+
+export function isMeasuredFailure(name: FailureName): name is MeasuredFailureName {
+  return name === 'warm-pool-hit-rate' || name === 'warm-pool-pushback-rate';
+}
 
 export interface StepRecord {
   /** 1-based step number. */
