@@ -273,7 +273,7 @@ export const PROFILE_OVERRIDES: Readonly<Record<string, Partial<AllocatorConfig>
   phase9: { superslabSize: 512 * 1024, emptyScanLimit: 16 },
   tiny: TINY_BASE,
   'tiny-threads': { ...TINY_BASE, threads: 4, registryCapacity: 4, softCap: [2, 2, 2, 2], tlsCap: [2, 2, 2, 2], emptyReserve: 1 },
-  'tiny-meta': { ...TINY_BASE, metaLight: true, tinyHeapClasses: 0xc, tinyHeapMaxPages: 2 },
+  'tiny-meta': { ...TINY_BASE, metaLight: true, tinyHeapClasses: 0xc, tinyHeapMaxPages: 2, softCap: [3, 3, 3, 3] },
   'tiny-hot': { ...TINY_BASE, routeProfile: 'hot' },
   'tiny-full': { ...TINY_BASE, routeProfile: 'full' },
   'tiny-off': { ...TINY_BASE, routeProfile: 'off' },
