@@ -534,7 +534,7 @@ export function matrixTable(m: KillMatrix): string[] {
     f.repro?.file != null
       ? displayPath(f.repro.file)
       : f.by === 'measure'
-        ? `warm pool hit rate ${pct(f.attempts[0]?.warmPool.rate ?? 0)} < ${pct(f.attempts[0]?.warmPool.threshold ?? 0)}`
+        ? warmPoolFigures(f.attempts[0]?.warmPool)
         : (f.note ?? '-'),
   ]);
   const numeric = new Set([3, 4, ...(many ? [5, 6, 7] : [5])]);
@@ -547,13 +547,19 @@ export function matrixTable(m: KillMatrix): string[] {
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];
 }
 
+/** The two measured warm-pool figures against their thresholds, for the report. */
+function warmPoolFigures(w: WarmPoolOutcome | undefined): string {
+  if (w === undefined) return '-';
+  return `warm pool over ${w.lookups} slab switches: prefill ${pct(w.prefillRate)} (threshold ${pct(w.threshold)}), push-back ${pct(w.pushbackRate)} (threshold ${pct(w.pushbackThreshold)})`;
+}
+
 function reportMatrix(m: KillMatrix, io: Io, json: boolean): void {
   const out = makeOut(io, json);
   const s = out.style;
   const c = m.clean;
   const cleanWhat = c.failure !== null ? `FAILED: ${c.failure.invariant} on ${c.failure.profile}: ${c.failure.message}` : c.warmPool.passed ? 'passed' : `FAILED: ${c.warmPool.passed ? '' : c.warmPool.message}`;
   out.line(`clean run (no fault, profiles ${c.profiles.join(', ')}, seed ${c.seed}): ${c.passed ? s.green(cleanWhat) : s.red(cleanWhat)}`);
-  out.line(`  ${c.steps} steps in ${(c.ms / 1000).toFixed(1)} s; warm pool hit rate ${pct(c.warmPool.rate)} (${c.warmPool.hits}/${c.warmPool.lookups}), threshold ${pct(c.warmPool.threshold)}`);
+  out.line(`  ${c.steps} steps in ${(c.ms / 1000).toFixed(1)} s; ${warmPoolFigures(c.warmPool)}`);
   out.line();
   for (const l of matrixTable(m)) out.line(l);
   out.line();
