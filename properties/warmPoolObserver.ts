@@ -8,7 +8,10 @@
 //   * an allocation after which the current slab is another slab is a *switch*; if the new current
 //     slab was in the warm pool before the step, the switch was served by the warm pool, and is
 //     counted as a prefill hit or a push-back hit by that entry's origin.
-// Rates are over switches: prefillHits / switches and pushbackHits / switches.
+// Rates are over switches: prefillHits / switches and pushbackHits / switches. (An allocation that
+// fails at the soft cap reclaims, and that can push a slab back within the allocation's step; it
+// would be labelled prefill. The measured workloads raise or never reach the caps, so it does not
+// occur in them: with warm-pool-no-prefill they measure exactly 0 prefill hits on every seed.)
 
 import type { AllocatorView } from '../impl/index.ts';
 
