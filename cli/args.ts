@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { FAULT_NAMES, PROFILE_NAMES } from '../impl/index.ts';
+import { ACCEPTED_FAULT_NAMES, PROFILE_NAMES, resolveFaultNames } from '../impl/index.ts';
 import type { FaultName } from '../impl/index.ts';
 import { err, ok } from './errors.ts';
 import type { Result } from './errors.ts';
@@ -125,8 +125,10 @@ export function faultsOption(value: string | undefined, option = '--faults'): Re
   if (value === undefined || value === '') return ok([]);
   const names = listItems(option, value, 'a fault name');
   if (!names.ok) return names;
-  for (const n of names.value) if (!(FAULT_NAMES as readonly string[]).includes(n)) return err({ kind: 'unknown-name', what: 'fault', name: n, known: FAULT_NAMES });
-  return ok([...new Set(names.value)] as FaultName[]);
+  // A SPEC alias (FAULT_ALIASES) stands for the catalogue entries it was split into.
+  const resolved = resolveFaultNames(names.value);
+  if (!resolved.ok) return err({ kind: 'unknown-name', what: 'fault', name: String(resolved.unknown), known: ACCEPTED_FAULT_NAMES });
+  return ok(resolved.faults);
 }
 
 /** `--shard I/N`: shard I (1-based) of N; returned 0-based, as the runner takes it. */

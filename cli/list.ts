@@ -1,6 +1,6 @@
 // `alloc-check list [--json]`: the catalogues a user can name on the command line.
 
-import { FAULT_NAMES, PROFILE_NAMES, profileConfig } from '../impl/index.ts';
+import { FAULT_ALIASES, FAULT_NAMES, PROFILE_NAMES, profileConfig } from '../impl/index.ts';
 import { INVARIANT_NAMES } from '../properties/commandData.ts';
 import { parseOptions } from './args.ts';
 import { ok } from './errors.ts';
@@ -42,6 +42,7 @@ export const listCommand: Subcommand = {
     out.line();
     out.line(out.style.bold('faults'));
     for (const f of FAULT_NAMES) out.line(`  ${f}`);
+    for (const [alias, faults] of Object.entries(FAULT_ALIASES)) out.line(`  ${alias}  (SPEC name; switches on ${faults.join(' + ')})`);
     return ok(0);
   },
 };

@@ -13,6 +13,7 @@ import { describeFsError, err, ok } from './errors.ts';
 import type { Result } from './errors.ts';
 import { makeOut } from './io.ts';
 import type { Io } from './io.ts';
+import { isMeasuredFailure } from '../properties/runnerApi.ts';
 import { displayPath } from './repro.ts';
 import { MINIMIZE_TIME_MS } from './run.ts';
 import type { Subcommand } from './subcommand.ts';
@@ -104,8 +105,8 @@ function reportMatrix(m: KillMatrix, io: Io, json: boolean): void {
   out.line(m.passed ? s.green(s.bold(summary)) : s.red(s.bold(summary)));
   const slow = m.faults.filter((f) => f.killed && (f.medianMsToKill ?? Infinity) > AIM_MS).map((f) => f.name);
   // A warm-pool-hit-rate counterexample is the measured property's fixed workload, not a sequence to shrink.
-  const long = m.faults.filter((f) => f.reproLength !== null && f.reproLength > AIM_REPRO && f.invariant !== 'warm-pool-hit-rate').map((f) => f.name);
-  const notMinimal = m.faults.filter((f) => f.repro !== null && !f.repro.minimal && f.invariant !== 'warm-pool-hit-rate').map((f) => f.name);
+  const long = m.faults.filter((f) => f.reproLength !== null && f.reproLength > AIM_REPRO && (f.invariant === null || !isMeasuredFailure(f.invariant))).map((f) => f.name);
+  const notMinimal = m.faults.filter((f) => f.repro !== null && !f.repro.minimal && (f.invariant === null || !isMeasuredFailure(f.invariant))).map((f) => f.name);
   out.line(`aim (median <= ${AIM_MS} ms, repro <= ${AIM_REPRO} commands): ${slow.length === 0 && long.length === 0 ? 'met by every killed fault' : `missed by ${[...slow.map((n) => `${n} (time)`), ...long.map((n) => `${n} (length)`)].join(', ')}`}`);
   if (notMinimal.length > 0) out.line(`not proven minimal (minimiser budget ran out): ${notMinimal.join(', ')}`);
   for (const f of m.faults) if (f.note !== null) out.line(`note: ${f.name}: ${f.note}`);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { ConfigError, DEFAULT_CONFIG, FAULT_NAMES, makeConfig, ROUTE_PROFILES } from '../impl/index.ts';
+import { ConfigError, DEFAULT_CONFIG, makeConfig, resolveFaultNames, ROUTE_PROFILES } from '../impl/index.ts';
 import type { AllocatorConfig, FaultName } from '../impl/index.ts';
 import { INVARIANT_NAMES } from '../properties/commandData.ts';
 import type { BadFreeKind, CommandData, CommandKind } from '../properties/commandData.ts';
@@ -24,7 +24,7 @@ import type { CliError, Result } from './errors.ts';
 export const FORMAT_VERSION = 1;
 
 /** Every failure name a counterexample may carry: the §7 invariants plus the runner's extras. */
-export const FAILURE_NAMES = [...INVARIANT_NAMES, 'warm-pool-hit-rate', 'internal-error', 'alignment', 'no-crash', 'no-hang'] as const satisfies readonly FailureName[];
+export const FAILURE_NAMES = [...INVARIANT_NAMES, 'warm-pool-hit-rate', 'warm-pool-pushback-rate', 'internal-error', 'alignment', 'no-crash', 'no-hang'] as const satisfies readonly FailureName[];
 // Compile-time check that FAILURE_NAMES covers FailureName exactly.
 type _Covers = Exclude<FailureName, (typeof FAILURE_NAMES)[number]> extends never ? true : never;
 const _covers: _Covers = true;
@@ -212,10 +212,10 @@ const TOP_FIELDS = ['formatVersion', 'profile', 'config', 'faults', 'seed', 'pat
 
 function parseFaults(v: unknown, where: string): Check<readonly FaultName[]> {
   if (!Array.isArray(v)) return bad(`${where} must be an array of fault names`);
-  for (const f of v) {
-    if (typeof f !== 'string' || !(FAULT_NAMES as readonly string[]).includes(f)) return bad(`unknown fault ${show(f)} in ${where}`);
-  }
-  return good(v as FaultName[]);
+  // SPEC names that were renamed or split (FAULT_ALIASES) still load, as the entries they stand for.
+  const resolved = resolveFaultNames(v as readonly unknown[]);
+  if (!resolved.ok) return bad(`unknown fault ${show(resolved.unknown)} in ${where}`);
+  return good(resolved.faults);
 }
 
 /** The optional "target" (impl, native, native:NAME) and "native" ({layout, badFrees}) fields. */

@@ -9,6 +9,7 @@ import { explore } from '../explore/explorer.ts';
 import { subAlphabets } from '../explore/swarm.ts';
 import type { CommandData } from '../properties/commandData.ts';
 import type { FailureName } from '../properties/runnerApi.ts';
+import { isMeasuredFailure } from '../properties/runnerApi.ts';
 import { minimize, type MinimizeOptions, type MinimizeResult, type MinimizeError, type RunFn } from './minimize.ts';
 
 /** The explorer is only worth running where states are small (small-scope profiles). */
@@ -41,7 +42,7 @@ function focusedAlphabet(config: AllocatorConfig, commands: readonly CommandData
  */
 export function shorterByExplorer(config: AllocatorConfig, commands: readonly CommandData[], invariant: FailureName, timeMs: number): CommandData[] | null {
   if (commands.length <= 1 || config.superslabSize > MAX_EXPLORED_SUPERSLAB_BYTES) return null;
-  if (invariant === 'internal-error' || invariant === 'warm-pool-hit-rate') return null;
+  if (invariant === 'internal-error' || isMeasuredFailure(invariant)) return null;
   const started = Date.now();
   const focused = explore(config, { depth: commands.length - 1, timeMs: timeMs * 0.35, alphabet: focusedAlphabet(config, commands), symmetry: false, targetInvariant: invariant });
   let best = focused.violation === null ? null : [...focused.violation.commands];

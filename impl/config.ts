@@ -12,7 +12,8 @@ export const FAULT_NAMES = [
   'class-stride-offset',
   'remote-drain-no-header-restore',
   'rebind-keeps-stale-cache',
-  'warm-pool-drops-slab',
+  'warm-pool-no-prefill',
+  'warm-pool-no-pushback',
   'draining-never-freed',
   'release-leaves-warm-entry',
   'double-free-unchecked',
@@ -20,6 +21,31 @@ export const FAULT_NAMES = [
   'remote-free-keeps-active',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
+
+/**
+ * SPEC §9 names that were renamed or split, each with the catalogue entries it switches on, so that
+ * configs and repro files written with the SPEC name still mean what they meant. SPEC's
+ * `warm-pool-drops-slab` is seed 001's whole historical bug: no prefill and no push-back.
+ */
+export const FAULT_ALIASES = Object.freeze({
+  'warm-pool-drops-slab': ['warm-pool-no-prefill', 'warm-pool-no-pushback'],
+} as const satisfies Readonly<Record<string, readonly FaultName[]>>);
+export type FaultAlias = keyof typeof FAULT_ALIASES;
+
+/** Catalogue names for a list of fault names and SPEC aliases (aliases expanded, duplicates dropped, order kept), or the first unknown name. */
+export function resolveFaultNames(names: readonly unknown[]): { readonly ok: true; readonly faults: readonly FaultName[] } | { readonly ok: false; readonly unknown: unknown } {
+  const out: FaultName[] = [];
+  for (const n of names) {
+    const expanded: readonly FaultName[] | undefined =
+      typeof n !== 'string' ? undefined : (FAULT_NAMES as readonly string[]).includes(n) ? [n as FaultName] : Object.hasOwn(FAULT_ALIASES, n) ? FAULT_ALIASES[n as FaultAlias] : undefined;
+    if (expanded === undefined) return { ok: false, unknown: n };
+    for (const f of expanded) if (!out.includes(f)) out.push(f);
+  }
+  return { ok: true, faults: out };
+}
+
+/** Every name `faults` accepts: the catalogue, then the SPEC aliases. */
+export const ACCEPTED_FAULT_NAMES: readonly string[] = Object.freeze([...FAULT_NAMES, ...Object.keys(FAULT_ALIASES)]);
 
 export const ROUTE_PROFILES = ['conservative', 'hot', 'off', 'full'] as const;
 export type RouteProfile = (typeof ROUTE_PROFILES)[number];
@@ -178,9 +204,8 @@ export function makeConfig(overrides: Partial<Record<keyof AllocatorConfig, unkn
   const poolBytes = requireInt('poolBytes', raw.poolBytes, 0);
   if (poolBytes % superslabSize !== 0) throw new ConfigError('poolBytes', 'must be a multiple of superslabSize (pool regions are SuperSlab-sized)', poolBytes);
   if (!Array.isArray(raw.faults)) throw new ConfigError('faults', 'must be an array of fault names', raw.faults);
-  for (const f of raw.faults) {
-    if (!(FAULT_NAMES as readonly unknown[]).includes(f)) throw new ConfigError('faults', `unknown fault name "${String(f)}"; known: ${FAULT_NAMES.join(', ')}`, raw.faults);
-  }
+  const resolvedFaults = resolveFaultNames(raw.faults as readonly unknown[]);
+  if (!resolvedFaults.ok) throw new ConfigError('faults', `unknown fault name "${String(resolvedFaults.unknown)}"; known: ${ACCEPTED_FAULT_NAMES.join(', ')}`, raw.faults);
   // Regions are numbered from 1; the highest must stay inside the 32-bit address space.
   const maxRegions = registryCapacity + poolBytes / superslabSize;
   if ((maxRegions + 1) * superslabSize > ADDRESS_LIMIT) {
@@ -211,7 +236,7 @@ export function makeConfig(overrides: Partial<Record<keyof AllocatorConfig, unkn
     routeProfile: raw.routeProfile as RouteProfile,
     threads,
     poolBytes,
-    faults: Object.freeze([...(raw.faults as FaultName[])]),
+    faults: Object.freeze([...resolvedFaults.faults]),
   });
 }
 
@@ -248,7 +273,7 @@ export const PROFILE_OVERRIDES: Readonly<Record<string, Partial<AllocatorConfig>
   phase9: { superslabSize: 512 * 1024, emptyScanLimit: 16 },
   tiny: TINY_BASE,
   'tiny-threads': { ...TINY_BASE, threads: 4, registryCapacity: 4, softCap: [2, 2, 2, 2], tlsCap: [2, 2, 2, 2], emptyReserve: 1 },
-  'tiny-meta': { ...TINY_BASE, metaLight: true, tinyHeapClasses: 0xc, tinyHeapMaxPages: 2 },
+  'tiny-meta': { ...TINY_BASE, metaLight: true, tinyHeapClasses: 0xc, tinyHeapMaxPages: 2, softCap: [3, 3, 3, 3] },
   'tiny-hot': { ...TINY_BASE, routeProfile: 'hot' },
   'tiny-full': { ...TINY_BASE, routeProfile: 'full' },
   'tiny-off': { ...TINY_BASE, routeProfile: 'off' },

@@ -53,7 +53,8 @@ export interface FaultFlags {
   readonly classStrideOffset: boolean;
   readonly remoteDrainNoHeaderRestore: boolean;
   readonly rebindKeepsStaleCache: boolean;
-  readonly warmPoolDropsSlab: boolean;
+  readonly warmPoolNoPrefill: boolean;
+  readonly warmPoolNoPushback: boolean;
   readonly drainingNeverFreed: boolean;
   readonly releaseLeavesWarmEntry: boolean;
   readonly doubleFreeUnchecked: boolean;
@@ -73,7 +74,8 @@ function faultFlags(faults: readonly FaultName[]): FaultFlags {
     classStrideOffset: on('class-stride-offset'),
     remoteDrainNoHeaderRestore: on('remote-drain-no-header-restore'),
     rebindKeepsStaleCache: on('rebind-keeps-stale-cache'),
-    warmPoolDropsSlab: on('warm-pool-drops-slab'),
+    warmPoolNoPrefill: on('warm-pool-no-prefill'),
+    warmPoolNoPushback: on('warm-pool-no-pushback'),
     drainingNeverFreed: on('draining-never-freed'),
     releaseLeavesWarmEntry: on('release-leaves-warm-entry'),
     doubleFreeUnchecked: on('double-free-unchecked'),

@@ -114,8 +114,9 @@ function claimableForStage2(h: Heap, k: number): boolean {
 /** Stage 2: an UNUSED slot of an existing HOT SuperSlab, the class hint first. */
 function stage2Claim(h: Heap, c: number, t: number): number {
   const hint = h.classHint[c] as number;
-  // The hint is trusted only while its SuperSlab is registered (the stale-class-hint bug trusted it blindly).
-  if (hint !== 0 && (h.faults.staleClassHint || h.ssRegistered[hint] === 1) && claimableForStage2(h, hint)) {
+  // The hint is validated before use (seed 000 P0: O(1) hint validation); the stale-class-hint bug is
+  // that unmapping does not clear it (segment.ts freeSuperslab).
+  if (hint !== 0 && h.ssRegistered[hint] === 1 && claimableForStage2(h, hint)) {
     const g = firstUnused(h, hint);
     if (g >= 0) return claim(h, g, c, t, STAGE_2);
   }

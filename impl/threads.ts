@@ -69,8 +69,8 @@ export function flushThread(h: Heap, t: number): void {
     returnAllCached(h, t, c);
     for (const g of ownedSlabs(h, t, c)) {
       drainRemote(h, g);
-      // Both delta bugs left a let-go page's deltas pending (settled only at its release).
-      if (!h.faults.metaLightNeverFlushes && !h.faults.attachKeepsStaleDelta) h.flushDeltas(g);
+      // The never-flushes bug left a let-go page's deltas pending (settled only at its release).
+      if (!h.faults.metaLightNeverFlushes) h.flushDeltas(g);
       if (h.trueUsed(g) === 0) releaseSlab(h, g);
     }
   }

@@ -110,20 +110,39 @@ function pageRefill(h: Heap, t: number, c: number, i: number, scanOwn: boolean):
     g = acquireSlab(h, c, t);
     if (g < 0) return 0;
   }
-  if ((h.pageCount[i] as number) >= h.maxPages) detachPage(h, i, h.pages[base] as number);
-  attachPage(h, i, g);
+  // Evicting the oldest page releases its node, which the new page then takes. Seed 002 kept the
+  // deltas in the node: the stale-delta bug released the node unsettled (the evicted page's
+  // deltas stay in the node, never applied to its `used`) and the attach kept them.
+  let nodeUsedDelta = 0;
+  let nodeActiveDelta = 0;
+  if ((h.pageCount[i] as number) >= h.maxPages) {
+    const evicted = h.pages[base] as number;
+    if (h.faults.attachKeepsStaleDelta) {
+      nodeUsedDelta = h.slabUsedDelta[evicted] as number;
+      nodeActiveDelta = h.slabActiveDelta[evicted] as number;
+      h.slabUsedDelta[evicted] = 0;
+      h.slabActiveDelta[evicted] = 0;
+    }
+    detachPage(h, i, evicted);
+  }
+  attachPage(h, i, g, nodeUsedDelta, nodeActiveDelta);
   return takeAndAccount(h, g, c);
 }
 
 /**
  * Attaching a page resets its deltas and clamps `used` to its capacity (seed 002 phase 6): a page
- * coming back with stale accounting must not poison the current/partial lists.
+ * coming back with stale accounting must not poison the current/partial lists. `nodeUsedDelta` /
+ * `nodeActiveDelta` are what the node it takes still holds: always 0 unless the stale-delta bug
+ * released that node unsettled, and then the bug's attach keeps them (no reset, no clamp).
  */
-function attachPage(h: Heap, i: number, g: number): void {
+function attachPage(h: Heap, i: number, g: number, nodeUsedDelta: number, nodeActiveDelta: number): void {
   if (!h.faults.attachKeepsStaleDelta) {
     h.slabUsedDelta[g] = 0;
     h.slabActiveDelta[g] = 0;
     if ((h.slabUsed[g] as number) > (h.slabCapacity[g] as number)) h.slabUsed[g] = h.slabCapacity[g] as number;
+  } else {
+    h.slabUsedDelta[g] = (h.slabUsedDelta[g] as number) + nodeUsedDelta;
+    h.slabActiveDelta[g] = (h.slabActiveDelta[g] as number) + nodeActiveDelta;
   }
   const count = h.pageCount[i] as number;
   h.pages[i * h.maxPages + count] = g;
@@ -135,9 +154,8 @@ function attachPage(h: Heap, i: number, g: number): void {
 
 /** Detaching settles the page's deltas; it stays owned (set aside) unless it is empty. */
 export function detachPage(h: Heap, i: number, g: number): void {
-  // The stale-delta bug left a detached page's deltas for the next attach to settle; the
-  // never-flushes bug settled them only at release.
-  if (!h.faults.attachKeepsStaleDelta && !h.faults.metaLightNeverFlushes) h.flushDeltas(g);
+  // The never-flushes bug settled deltas only at release.
+  if (!h.faults.metaLightNeverFlushes) h.flushDeltas(g);
   const base = i * h.maxPages;
   const count = h.pageCount[i] as number;
   let at = -1;

@@ -85,9 +85,12 @@ function settleAfterTlsReturn(h: Heap, g: number, t: number, c: number): void {
   pushBackWarm(h, g, t, c);
 }
 
-/** A set-aside slab that regained free blocks goes back to its owner's warm pool (seed 001's fix). */
+/**
+ * The push-back rule (seed 001's fix): a set-aside slab (owned, ACTIVE, not held) that gets blocks
+ * back goes back to its owner's warm pool, unless the pool is full.
+ */
 export function pushBackWarm(h: Heap, g: number, t: number, c: number): void {
-  if (h.faults.warmPoolDropsSlab) return;
+  if (h.faults.warmPoolNoPushback) return; // the original discarded an exhausted slab for good
   if (h.slabOwner[g] !== t || h.slabHeld[g] !== HELD_NONE) return;
   const i = t * h.classCount + c;
   const count = h.warmCount[i] as number;
@@ -178,7 +181,7 @@ function warmPop(h: Heap, i: number): number {
 
 /** After a shared-pool acquisition, the dry warm pool takes up to warmPoolPrefill more slabs (seed 001). */
 function prefillWarm(h: Heap, t: number, c: number, i: number): void {
-  if (h.faults.warmPoolDropsSlab) return; // the original had no prefill: the pool oscillated 0/1
+  if (h.faults.warmPoolNoPrefill) return; // the original took one slab per refill: no prefill
   for (let j = 0; j < h.cfg.warmPoolPrefill && (h.warmCount[i] as number) < h.warmCap; j++) {
     const g = acquireSlab(h, c, t);
     if (g < 0) return;
@@ -221,7 +224,9 @@ export function reclaim(h: Heap, t: number, c: number): void {
   drainTls(h, t, c, h.tlsCount[i] as number);
   for (const g of ownedSlabs(h, t, c)) {
     if (h.slabState[g] !== SLAB_ACTIVE) continue; // released by an earlier drain of this loop
-    if (drainRemote(h, g) > 0) settleAfterRemoteDrain(h, g);
+    if (drainRemote(h, g) === 0) continue;
+    settleAfterRemoteDrain(h, g);
+    if (h.slabState[g] === SLAB_ACTIVE) pushBackWarm(h, g, t, c);
   }
 }
 

@@ -18,6 +18,7 @@ import { makeConfig, PROFILE_NAMES } from '../impl/index.ts';
 import type { AllocatorConfig, FaultName } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
 import type { Counterexample, FailureName, RunOptions, RunOutcome, SuiteOptions, SuiteResult } from '../properties/runnerApi.ts';
+import { isMeasuredFailure } from '../properties/runnerApi.ts';
 import { err, ok } from '../cli/errors.ts';
 import type { Result } from '../cli/errors.ts';
 import { minimizeShortest } from '../cli/shortest.ts';
@@ -37,7 +38,8 @@ export const SEED_DOCUMENTS = {
   'class-stride-offset': '000 (HDR_RESET)',
   'remote-drain-no-header-restore': '003 §2',
   'rebind-keeps-stale-cache': '003 §2 hyp. 3',
-  'warm-pool-drops-slab': '001',
+  'warm-pool-no-prefill': '001',
+  'warm-pool-no-pushback': '001',
   'draining-never-freed': '000',
   'release-leaves-warm-entry': '001 risks 2-3',
   'double-free-unchecked': '000 WIP',
@@ -304,7 +306,7 @@ function keepRepro(fault: FaultName, ce: Counterexample, exact: ExactSearch | nu
   const config = ce.config;
   const run = (c: AllocatorConfig, cmds: readonly CommandData[]): RunOutcome => deps.runCommands(c, cmds);
   // The measured property's counterexample is its fixed workload: judged whole, not a sequence to shrink.
-  if (ce.invariant === 'warm-pool-hit-rate') return writeKept(fault, ce, { commands: ce.commands, minimal: false }, exact, options, deps);
+  if (isMeasuredFailure(ce.invariant)) return writeKept(fault, ce, { commands: ce.commands, minimal: false }, exact, options, deps);
   let m = minimizeShortest(config, ce.commands, ce.invariant, run, { timeMs: options.minimizeTimeMs });
   if (!m.ok) {
     const o = m.error.outcome;

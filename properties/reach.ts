@@ -21,6 +21,7 @@ export const REACH_ITEMS = [
   'tier-free',
   'unmap-reuse',
   'delta-threshold-flush',
+  'page-eviction',
   'registry-full',
   'tls-overflow-drain',
   'remote-drain-release',
@@ -47,6 +48,7 @@ export const REACH_DESCRIPTIONS: Readonly<Record<ReachItem, string>> = {
   'tier-free': 'a SuperSlab FREE (unmapped or parked)',
   'unmap-reuse': 'unmapped SuperSlab addresses mapped again',
   'delta-threshold-flush': 'metaLight threshold flush',
+  'page-eviction': 'a thread at tinyHeapMaxPages full pages evicted one to attach another',
   'registry-full': 'registry full at Stage 3',
   'tls-overflow-drain': 'thread-cache overflow drain',
   'remote-drain-release': 'remote drain emptied and released a slab',
@@ -74,6 +76,19 @@ export function reachImpossibility(config: AllocatorConfig, item: ReachItem): st
   switch (item) {
     case 'delta-threshold-flush':
       return config.metaLight && config.tinyHeapClasses !== 0 ? null : 'metaLight is off';
+    case 'page-eviction': {
+      // A thread fills tinyHeapMaxPages pages of one TinyHeap class and needs one more: the class's
+      // soft cap must exceed the pages, and a short run must hold that many blocks live.
+      const why: string[] = [];
+      for (let c = 0; c < config.strides.length; c++) {
+        if ((config.tinyHeapClasses & (1 << c)) === 0) continue;
+        const cap = config.softCap[c] as number;
+        const blocks = config.tinyHeapMaxPages * Math.floor(config.slabSize / (config.strides[c] as number));
+        if (cap > config.tinyHeapMaxPages && blocks < SHORT_RUN_LIVE_BLOCKS) return null;
+        why.push(cap <= config.tinyHeapMaxPages ? `C${c}: soft cap ${cap} <= ${config.tinyHeapMaxPages} pages` : `C${c}: ${blocks} live blocks to fill the pages`);
+      }
+      return why.length === 0 ? 'no TinyHeap class' : why.join('; ');
+    }
     case 'registry-full':
       // Filling the registry takes registryCapacity × slabs-per-SuperSlab slots (each at least one allocation).
       return config.registryCapacity * slabsPerSs <= 64 ? null : `needs ${config.registryCapacity * slabsPerSs} slots`;
@@ -140,6 +155,18 @@ export class ReachTracker {
       if (slab.state === 'EMPTY' && this.remoteHolding.has(slab.slabId)) this.seen.add('remote-drain-release');
     }
     this.remoteHolding = holding;
+    // An allocation after which a slab its owner held before is ACTIVE, still owned and not held:
+    // only a TinyHeap eviction lets go of a page that way (an emptied page is released instead).
+    if (ev.kind === 'alloc') {
+      for (const ss of ctx.post.superslabs()) {
+        const before = ctx.pre.superslabs.get(ss.base);
+        if (before === undefined) continue;
+        for (const s of ss.slabs) {
+          if (s.state !== 'ACTIVE' || s.owner < 0 || s.cls < 0 || (ctx.config.tinyHeapClasses & (1 << s.cls)) === 0) continue;
+          if (before.slabHeld[s.slabIndex] === true && before.slabClasses[s.slabIndex] === s.cls && !ctx.post.heldByOwner(s)) this.seen.add('page-eviction');
+        }
+      }
+    }
     if (ev.kind === 'badFree' && !ev.result.ok) {
       this.seen.add(`bad-${ev.result.error}`);
       if (ev.bad === 'stale' && ev.reallyStale) this.seen.add('bad-stale');

@@ -16,7 +16,7 @@ import { makeProgramArbitrary } from './arbitraries.ts';
 import type { Counterexample, ProfileResult, RunOptions, RunOutcome, StepRecord, SuiteOptions, SuiteResult } from './runnerApi.ts';
 import type { StepFailure, StepObserver } from './session.ts';
 import { Session } from './session.ts';
-import { checkWarmPoolHitRate, measureWarmPoolHitRate, warmPoolWorkload } from './warmPoolCheck.ts';
+import { checkWarmPoolHitRate, measureWarmPoolHitRate, recognisedWorkload, warmPoolWorkload } from './warmPoolCheck.ts';
 import { NO_SHARD, profileWeight, runSource, shardRunCount, shardRunIndex, TimeSchedule, SLICE_MS, visitOrder } from './schedule.ts';
 import type { Shard } from './schedule.ts';
 
@@ -85,10 +85,10 @@ export function runCommands(config: AllocatorConfig, commands: readonly CommandD
   if (r.failure === null) {
     // The measured property is judged when asked, and on its own workload (so that a stored
     // 'warm-pool-hit-rate' counterexample replays to the same verdict without options).
-    const workload = warmPoolWorkload(config);
-    if (workload !== null && (options.measure === 'warm-pool-hit-rate' || sameCommands(commands, workload.commands))) {
-      const m = measureWarmPoolHitRate(config, commands, workload.cls, workload.idealRate);
-      if (!m.passed) return { passed: false, invariant: 'warm-pool-hit-rate', step: r.steps, message: m.message, steps: r.steps, ...extras };
+    const workload = options.measure !== undefined ? warmPoolWorkload(config) : recognisedWorkload(config, commands);
+    if (workload !== null) {
+      const m = measureWarmPoolHitRate(config, commands, workload);
+      if (!m.passed && m.invariant !== null) return { passed: false, invariant: m.invariant, step: r.steps, message: m.message, steps: r.steps, ...extras };
     }
     return { passed: true, steps: r.steps, ...extras };
   }
@@ -205,11 +205,11 @@ function runNext(ps: ProfileSearch, options: SuiteOptions, shard: Shard): Search
   if (!ps.warmChecked) {
     ps.warmChecked = true;
     const warm = checkWarmPoolHitRate(ps.config);
-    if (warm !== null && !warm.passed) {
+    if (warm !== null && !warm.passed && warm.invariant !== null) {
       const commands = warm.workload.commands;
       return {
         kind: 'failed',
-        counterexample: { profile: ps.profile, config: ps.config, faults: options.faults, seed: options.seed, path: null, commands, invariant: 'warm-pool-hit-rate', step: commands.length, message: warm.message, runIndex: null },
+        counterexample: { profile: ps.profile, config: ps.config, faults: options.faults, seed: options.seed, path: null, commands, invariant: warm.invariant, step: commands.length, message: warm.message, runIndex: null },
       };
     }
   }

@@ -1,14 +1,21 @@
 // The contract between the property suite (properties/) and its users (the CLI, the kill matrix,
-// the explorer, the benchmarks). Types only.
+// the explorer, the benchmarks). Types, and one predicate on them.
 
 import type { Allocator, AllocatorConfig, FaultName } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
 
-/** A failure is an invariant of SPEC §7, the measured warm-pool property, or an exception thrown by impl/. */
-export type FailureName = InvariantName | 'warm-pool-hit-rate' | 'internal-error' | NativeFailureName;
+/** A failure is an invariant of SPEC §7, a measured warm-pool property, an exception thrown by impl/, or a native target's own check. */
+export type FailureName = InvariantName | MeasuredFailureName | 'internal-error' | NativeFailureName;
 
 /** Checks only a native target (a C allocator in a child process, native/) has: docs/native.md. */
 export type NativeFailureName = 'alignment' | 'no-crash' | 'no-hang';
+
+/** The measured properties (SPEC §9's performance-only faults): their counterexample is a fixed workload, not a sequence to shrink. */
+export type MeasuredFailureName = 'warm-pool-hit-rate' | 'warm-pool-pushback-rate';
+
+export function isMeasuredFailure(name: FailureName): name is MeasuredFailureName {
+  return name === 'warm-pool-hit-rate' || name === 'warm-pool-pushback-rate';
+}
 
 export interface StepRecord {
   /** 1-based step number. */

@@ -1,7 +1,8 @@
 // Unit scenarios for the TinyHeap front, metaLight, the warm pool, routes and the pool (issue 3).
 import { describe, expect, it } from 'vitest';
 import { xorshift32 as xorshift } from '../bench/workloads.ts';
-import { createAllocator, profileConfig, testHooks, type Allocator, type FaultName } from '../impl/index.ts';
+import { createAllocator, makeConfig, profileConfig, testHooks, type Allocator, type FaultName } from '../impl/index.ts';
+import { slabIdOfAddress } from '../model/index.ts';
 
 /** Every slab's deltas: the largest |delta| over threshold, and whether any unheld slab has one. */
 function deltaReport(a: Allocator): { worstRatio: number; unheldNonZero: number } {
@@ -130,10 +131,35 @@ describe('warm pool (seed 001)', () => {
     expect(good.hitRate).toBeGreaterThan(0.5);
   });
 
-  it('with warm-pool-drops-slab it does oscillate 0/1 and never hits (the measure can fail)', () => {
-    const bad = runSeed001(['warm-pool-drops-slab']);
+  it('with no prefill and no push-back (SPEC\'s warm-pool-drops-slab) it does oscillate 0/1 and never hits (the measure can fail)', () => {
+    const bad = runSeed001(['warm-pool-no-prefill', 'warm-pool-no-pushback']);
     expect(bad.maxWarm).toBeLessThanOrEqual(1);
     expect(bad.hitRate).toBe(0);
+  });
+
+  it('push-back: a set-aside slab that gets blocks back returns to the warm pool, unless the pool is full', () => {
+    // tiny, class 2 (stride 32): 3-4 blocks a slab, warm pool cap 2, prefill 1, thread cache cap 2.
+    const run = (faults: FaultName[]) => {
+      const a = createAllocator(makeConfig({ ...profileConfig('tiny', { softCap: [3, 3, 8, 2] }), faults }));
+      const ps = Array.from({ length: 9 }, () => a.alloc(0, 20));
+      const slabOf = (p: number): number => slabIdOfAddress(a.view.config, p - 1);
+      const warm = (): readonly number[] => a.view.thread(0).classes[2]!.warm;
+      const first = slabOf(ps[0]!);
+      const second = slabOf(ps[3]!);
+      const tc = a.view.thread(0).classes[2]!;
+      expect([tc.current, ...tc.warm]).not.toContain(first); // exhausted and set aside
+      expect([tc.current, ...tc.warm]).not.toContain(second);
+      for (const p of ps.slice(0, 3)) a.free(0, p); // the cache overflows and drains a block back to `first`
+      const afterFirst = [...warm()];
+      for (const p of ps.slice(3, 6)) a.free(0, p); // ... and then to `second`
+      return { first, second, afterFirst, afterSecond: [...warm()], cap: a.view.config.warmPoolCap };
+    };
+    const good = run([]);
+    expect(good.afterFirst).toContain(good.first);
+    expect(good.afterFirst).toHaveLength(good.cap); // full now
+    expect(good.afterSecond).toEqual(good.afterFirst); // so `second` stays set aside
+    const bad = run(['warm-pool-no-pushback']);
+    expect(bad.afterFirst).not.toContain(bad.first);
   });
 
   it('prefill never passes the soft cap, and a released slab leaves no warm entry', () => {

@@ -141,18 +141,24 @@ describe('runSuite', () => {
     expect(again.details.failed).toBe(true);
   });
 
-  it('catches the performance-only fault through the measured warm-pool property', () => {
-    const r = runSuite({ profiles: ['tiny'], runs: 10, seed: 1, faults: ['warm-pool-drops-slab'] });
-    const ce = r.counterexample;
-    if (ce === null) throw new Error('expected a counterexample');
-    expect(ce.invariant).toBe('warm-pool-hit-rate');
-    expect(ce.message).toMatch(/0 hits, \d+ misses = 0\.0%/);
-    expect(ce.commands).toEqual(warmPoolWorkload(tiny)?.commands);
-    // The stored workload replays to the same verdict, and passes on the correct design.
-    const o = runCommands(ce.config, ce.commands);
-    expect(o.passed ? 'passed' : o.invariant).toBe('warm-pool-hit-rate');
-    expect(runCommands(tiny, ce.commands).passed).toBe(true);
-    expect(runCommands(tiny, ce.commands, { measure: 'warm-pool-hit-rate' }).passed).toBe(true);
+  it('catches the performance-only faults through the measured warm-pool properties, each through its own', () => {
+    const cases = [
+      { fault: 'warm-pool-no-prefill', invariant: 'warm-pool-hit-rate', message: /^warm pool prefill hits 0\.0% of slab switches \(class 2: \d+ slab switches, 0 served by prefilled slabs/ },
+      { fault: 'warm-pool-no-pushback', invariant: 'warm-pool-pushback-rate', message: /^warm pool push-back hits 0\.0% of slab switches \(class 2: \d+ slab switches, \d+ served by prefilled slabs, 0 by pushed-back slabs/ },
+    ] as const;
+    for (const c of cases) {
+      const r = runSuite({ profiles: ['tiny'], runs: 10, seed: 1, faults: [c.fault] });
+      const ce = r.counterexample;
+      if (ce === null) throw new Error(`expected a counterexample for ${c.fault}`);
+      expect([c.fault, ce.invariant]).toEqual([c.fault, c.invariant]);
+      expect(ce.message).toMatch(c.message);
+      expect(ce.commands).toEqual(warmPoolWorkload(tiny)?.commands);
+      // The stored workload replays to the same verdict, and passes on the correct design.
+      const o = runCommands(ce.config, ce.commands);
+      expect(o.passed ? 'passed' : o.invariant).toBe(c.invariant);
+      expect(runCommands(tiny, ce.commands).passed).toBe(true);
+      expect(runCommands(tiny, ce.commands, { measure: 'warm-pool-hit-rate' }).passed).toBe(true);
+    }
   });
 
   it('honours a time budget', () => {

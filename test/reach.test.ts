@@ -29,12 +29,14 @@ describe(`reach (seed ${SEED})`, () => {
 
   it('rules out only what a profile cannot reach, and says why', () => {
     const tiny = profileConfig('tiny');
-    expect(REACH_ITEMS.filter((i) => reachImpossibility(tiny, i) !== null)).toEqual(['delta-threshold-flush']);
+    expect(REACH_ITEMS.filter((i) => reachImpossibility(tiny, i) !== null)).toEqual(['delta-threshold-flush', 'page-eviction']);
+    expect(reachImpossibility(tiny, 'page-eviction')).toBe('C3: soft cap 2 <= 2 pages');
     expect(REACH_ITEMS.filter((i) => reachImpossibility(profileConfig('tiny-meta'), i) !== null)).toEqual([]);
     const def = profileConfig('default');
     expect(reachImpossibility(def, 'registry-full')).toMatch(/needs 32768 slots/);
     expect(reachImpossibility(def, 'stage1')).toMatch(/DRAINING unless > 512 KiB stay live/);
     expect(reachImpossibility(def, 'stage3')).toBeNull();
+    expect(reachImpossibility(def, 'page-eviction')).toBe('C7: 128 live blocks to fill the pages');
   });
 });
 

@@ -1,6 +1,7 @@
 // Every invariant of SPEC §7 under its stable name. INVARIANTS is in check order: the step's own
-// observations first (what alloc/free returned), then the structure they rest on (lists before the
-// census that counts through them), then slot and SuperSlab life cycle. The first violation in this
+// observations first (what alloc/free returned), then the structure they rest on (lists and the
+// metaLight deltas before the census that counts through them: true used = stored + delta), then
+// slot and SuperSlab life cycle. The first violation in this
 // order is the one reported.
 
 import type { Invariant } from '../checkContext.ts';
@@ -17,13 +18,13 @@ export const INVARIANTS: readonly Invariant[] = [
   usableSize,
   dataIntegrity,
   listsWellformed,
+  deltaZero,
   census,
   emptyRecycled,
   warmPoolValid,
   registry,
   softCap,
   noPrematureFailure,
-  deltaZero,
   tierRelease,
   noLeak,
 ];

@@ -7,6 +7,7 @@ import { defineInvariant, hotThresholdBytes, modelLiveBytesBySuperslab } from '.
 import { digestDifference } from '../digest.ts';
 import { hex } from '../events.ts';
 import { deltaThreshold } from '../../model/index.ts';
+import { attachDeltaViolation } from './attachDelta.ts';
 
 /**
  * A pool allocation fails only when its budget is spent (SPEC §6): judged conservatively, whatever
@@ -79,6 +80,7 @@ export const noPrematureFailure = defineInvariant({
 
 export const deltaZero = defineInvariant({
   name: 'delta-zero',
+  step: attachDeltaViolation,
   state(ctx) {
     const config = ctx.config;
     for (const ss of ctx.post.superslabs()) {
