@@ -94,13 +94,19 @@ export function expand(space: SearchSpace, path: readonly number[], seen: SeenSe
   // own fingerprint (a rejected bad free, a drain of nothing: about 40% of them) leaves a copy that
   // is the parent as far as dedup can tell, and the next letter reuses it: as sound as dedup.
   let scratch: Session | null = null;
+  // A copy done with (its successor known or stored): the next copy is made in it, in place.
+  let spare: Session | null = null;
   const step = path.length + 1;
   for (let letter = 0; letter < space.commands.length; letter++) {
     const command = space.commands[letter] as SuiteCommand;
     if (!command.check(parent.model)) continue;
     if (command.data.kind === 'alloc' && parent.model.liveCount() >= space.maxLive) continue;
-    const child: Session = scratch ?? parent.clone(space.invariants);
+    let child: Session;
+    if (scratch !== null) child = scratch;
+    else if (spare !== null) (child = spare).restoreFrom(parent);
+    else child = parent.clone(space.invariants);
     scratch = null;
+    spare = null;
     transitions++;
     const ran = child.run(command, step);
     // A state reached before was judged whole then: state parts give the same verdict on it, so only
@@ -122,6 +128,7 @@ export function expand(space: SearchSpace, path: readonly number[], seen: SeenSe
     }
     if (f === null) throw new Error(`explore: the state after ${command.toString()} passed every check but could not be fingerprinted`);
     if (!space.fullChecks && sameLanes(f, parentFingerprint)) scratch = child;
+    else spare = child;
     if (!known && seen.add(f)) fresh.push({ letter, fingerprint: f });
   }
   return { transitions, fresh, violation: null };

@@ -12,7 +12,7 @@ import {
   ROUTE_TINY_FIRST,
   ROUTE_TINY_ONLY,
 } from './heap.ts';
-import { deepCopy } from './clone.ts';
+import { deepCopy, restoreInto } from './clone.ts';
 import { makeTestHooks } from './hooks.ts';
 import { FallbackPool } from './pool.ts';
 import { heapAlloc, pageAlloc } from './tinyHeap.ts';
@@ -213,6 +213,20 @@ export class TinyAllocator implements Allocator {
     Object.assign(copy, { view: makeView(copy) });
     return copy;
   }
+
+  /**
+   * Makes this allocator an independent copy of `source` (another allocator of the same config) in
+   * place, overwriting its own buffers instead of allocating new ones; its view stays valid.
+   */
+  restoreFrom(source: TinyAllocator): void {
+    if (source.config !== this.config) throw new TypeError('restoreFrom: the allocators have different configs');
+    const copies = new Map<object, unknown>();
+    const heap = restoreInto(this.heap, source.heap, copies);
+    const pool = restoreInto(this.pool, source.pool, copies); // pool.os is heap.os in both
+    const heapReplaced = heap !== this.heap;
+    Object.assign(this, { heap, pool, routeProfileName: source.routeProfileName });
+    if (heapReplaced) Object.assign(this, { view: makeView(this) }); // the view holds the heap
+  }
 }
 
 /** Creates an allocator from a validated config (or from overrides, validated here). */
@@ -224,6 +238,15 @@ export function createAllocator(config: AllocatorConfig | Partial<AllocatorConfi
 export function cloneAllocator(allocator: Allocator): Allocator {
   if (!(allocator instanceof TinyAllocator)) throw new TypeError('cloneAllocator: not an allocator made by createAllocator');
   return allocator.clone();
+}
+
+/**
+ * Makes `target` an independent copy of `source` in place (both made by createAllocator or
+ * cloneAllocator with one config): the explorer's cheap copy, reusing the target's buffers.
+ */
+export function restoreAllocator(target: Allocator, source: Allocator): void {
+  if (!(target instanceof TinyAllocator) || !(source instanceof TinyAllocator)) throw new TypeError('restoreAllocator: not allocators made by createAllocator');
+  target.restoreFrom(source);
 }
 
 /** Test-only corruption hooks for an allocator made by createAllocator. */
