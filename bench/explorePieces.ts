@@ -1,5 +1,5 @@
-// Per-transition costs of the explorer's pieces on `tiny`, measured in one process, interleaved,
-// best of 5 (a calibration for explore/ work, not a figure of the bench): state copy (clone, in-
+// Per-transition costs of the explorer's pieces on `tiny`, measured in one process as CPU time of
+// this thread (steadier than wall time on a shared machine), best of 5 (a calibration for explore/ work, not a figure of the bench): state copy (clone, in-
 // place restore), fingerprint, run and judge, on the states of a fixed depth-4 path.
 //   node --import tsx bench/explorePieces.ts
 
@@ -19,9 +19,9 @@ const N = 20_000;
 function time(label: string, run: () => void): void {
   let best = Infinity;
   for (let r = 0; r < 5; r++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = process.cpuUsage().user;
     for (let i = 0; i < N; i++) run();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / N);
+    best = Math.min(best, ((process.cpuUsage().user - t0) * 1000) / N);
   }
   console.log(`${label.padEnd(28)} ${(best / 1000).toFixed(2)} µs`);
 }

@@ -247,7 +247,8 @@ function collect(view: AllocatorView, model: Model): Collected {
   const settled = model.settledThreads();
   const threads: FingerprintLanes[] = [];
   for (let t = 0; t < view.config.threads; t++) threads.push(collectThread(view, t, settled[t] === true));
-  const live = model.live().map((b) => {
+  const live: { readonly hash: FingerprintLanes; readonly thread: number }[] = [];
+  for (const b of model.live()) {
     const h = new Hasher();
     h.num(b.ptr);
     h.num(b.sizeBytes);
@@ -259,23 +260,22 @@ function collect(view: AllocatorView, model: Model): Collected {
       h.num(b.canary.seed);
       h.num(b.canary.sizeBytes);
     }
-    return { hash: h.lanes(), thread: b.thread };
-  });
+    live.push({ hash: h.lanes(), thread: b.thread });
+  }
   return { fixed, owners, threads, live };
 }
 
 /** The hash of the description under a renaming `rename` (old thread id -> new id; -1 stays -1). */
 function describe(c: Collected, rename: readonly number[]): FingerprintLanes {
-  const r = (t: number): number => (t < 0 ? t : (rename[t] as number));
   const h = c.fixed.copy();
   h.word(c.owners.length);
-  for (const owner of c.owners) h.num(r(owner));
-  const byNewId: FingerprintLanes[] = new Array<FingerprintLanes>(c.threads.length);
-  c.threads.forEach((lanes, t) => {
-    byNewId[r(t)] = lanes;
-  });
-  h.word(byNewId.length);
-  for (const lanes of byNewId) {
+  for (const owner of c.owners) h.num(owner < 0 ? owner : (rename[owner] as number));
+  const threads = c.threads.length;
+  h.word(threads);
+  for (let to = 0; to < threads; to++) {
+    // The thread renamed to `to` (a permutation: exactly one).
+    const from = rename.indexOf(to);
+    const lanes = c.threads[from] as FingerprintLanes;
     h.word(lanes.hi);
     h.word(lanes.lo);
   }
@@ -283,7 +283,7 @@ function describe(c: Collected, rename: readonly number[]): FingerprintLanes {
   for (const l of c.live) {
     h.word(l.hash.hi);
     h.word(l.hash.lo);
-    h.num(r(l.thread));
+    h.num(l.thread < 0 ? l.thread : (rename[l.thread] as number));
   }
   return h.lanes();
 }
@@ -293,7 +293,20 @@ export interface FingerprintOptions {
   readonly symmetry?: boolean;
 }
 
-const below = (x: FingerprintLanes, y: FingerprintLanes): boolean => x.hi < y.hi || (x.hi === y.hi && x.lo < y.lo);
+function below(x: FingerprintLanes, y: FingerprintLanes): boolean {
+  return x.hi < y.hi || (x.hi === y.hi && x.lo < y.lo);
+}
+
+const identities = new Map<number, readonly number[]>();
+
+function identityOf(n: number): readonly number[] {
+  let p = identities.get(n);
+  if (p === undefined) {
+    p = Array.from({ length: n }, (_, t) => t);
+    identities.set(n, p);
+  }
+  return p;
+}
 
 /**
  * The canonical fingerprint: with symmetry, the smallest hash of the description over every
@@ -303,7 +316,7 @@ const below = (x: FingerprintLanes, y: FingerprintLanes): boolean => x.hi < y.hi
 export function fingerprintLanes(view: AllocatorView, model: Model, options: FingerprintOptions = {}): FingerprintLanes {
   const threads = view.config.threads;
   const collected = collect(view, model);
-  if (options.symmetry === false) return describe(collected, Array.from({ length: threads }, (_, t) => t));
+  if (options.symmetry === false) return describe(collected, identityOf(threads));
   let best: FingerprintLanes | undefined;
   for (const perm of cachedPermutations(threads)) {
     const d = describe(collected, perm);
