@@ -22,7 +22,6 @@ import { trimReserve } from './segment.ts';
 import type { AllocatorStats, AllocatorView, FreeErrorKind } from './view.ts';
 import { makeView, statsOf } from './viewImpl.ts';
 
-
 const FREED: FreeResult = Object.freeze({ ok: true as const });
 
 const FREE_RESULTS: readonly FreeResult[] = Object.freeze([

@@ -1,5 +1,7 @@
-// Deep copies of an allocator's whole state, for the bounded model checker: exploring a state's
-// successors from a copy is far cheaper than replaying its path from the start.
+// Copies of an allocator's whole state, for the bounded model checker: exploring a state's
+// successors from a copy is far cheaper than replaying its path from the start. deepCopy builds a
+// copy object by object; restoreInto overwrites an existing copy in place (the explorer's
+// per-transition copy), and is how TinyAllocator.clone fills a copy built by the constructors.
 
 /**
  * A deep copy of `value` that keeps aliasing (an object reached twice is copied once: heap.mem and
@@ -53,9 +55,10 @@ const NO_KEYS: ReadonlySet<string> = new Set();
  *
  * Precondition: `target` is aliased as `source` is (an object reached twice in `source` is one
  * object reached the same two ways in `target`) and shares no mutable object with it — as two
- * deep copies of states of one allocator are (deepCopy keeps aliasing, and the aliasing of an
- * allocator's state is structural: heap.mem is os.mem, heap.regionKind is os.kind, pool.os is
- * heap.os). An aliased part is then restored once per path to it, with the same result.
+ * allocators are, each built by the constructors (and then restored, or run): the aliasing of an
+ * allocator's state is structural (heap.mem is os.mem, heap.regionKind is os.kind, pool.os is
+ * heap.os). An aliased part is then restored once per path to it, with the same result; a part
+ * copied fresh (a region buffer the target lacked) goes through `copies`, so it stays one object.
  */
 export function restoreInto<T>(target: T, source: T, copies: Map<object, unknown> = new Map()): T {
   if (typeof source !== 'object' || source === null) return source;
