@@ -1,7 +1,9 @@
-// Allocator throughput and the seeds' own figures (issues 2, 3, 7).
+// Allocator throughput and the seeds' own figures (issues 2, 3, 7), beside the references of
+// issue 13: the pure freelist over the precomputed stream and the no-op harness.
 
 import type { AllocatorStats, profileConfig as ProfileConfigFn, createAllocator as CreateFn } from '../impl/index.ts';
-import { bareLoop, larsonLike, randomMixed, tinyHot, type WorkloadResult } from './workloads.ts';
+import * as workloadsOwn from './workloads.ts';
+import { bareLoop, drawStream, freelistLoop, larsonLike, larsonStream, mixedStream, oneSize, randomMixed, tinyHot, type SlotStream, type WorkloadResult } from './workloads.ts';
 
 export interface ImplApi {
   readonly createAllocator: typeof CreateFn;
@@ -14,6 +16,12 @@ export interface WorkloadFigure {
   readonly ops: number;
   readonly failures: number;
   readonly stages?: AllocatorStats['stages'];
+  /** opsPerSec over freelistLoop's (the physical limit of this harness). */
+  readonly ratioToFreelist: number;
+  /** The same loop over the same stream with no-op alloc/free (the harness alone). */
+  readonly harnessOpsPerSec: number;
+  /** opsPerSec over harnessOpsPerSec. */
+  readonly ratioToHarness: number;
 }
 
 export interface SeedFigures {
@@ -30,7 +38,12 @@ export interface SeedFigures {
 }
 
 export interface AllocatorFigures {
+  /** The old reference: a freelist with the generator inside the timed loop. */
   readonly bareLoop: { readonly opsPerSec: number };
+  /** A pure freelist over random-mixed-256's precomputed slot sequence. */
+  readonly freelistLoop: { readonly opsPerSec: number };
+  /** random-mixed-256's loop over its precomputed stream with no-op alloc/free. */
+  readonly noopHarness: { readonly opsPerSec: number };
   readonly workloads: Record<string, WorkloadFigure>;
   readonly seedFigures: SeedFigures;
   /** The same with hotThreshold 0 (no DRAINING tier), to show what the tier policy costs. */
@@ -58,62 +71,102 @@ function best(repeats: number, run: () => WorkloadResult): WorkloadResult {
   return top as WorkloadResult;
 }
 
-export function runAllocatorBench(impl: ImplApi, scale: number): AllocatorFigures {
+/** The workload functions: this module's, or a copy bundled apart for the no-op harness. */
+export type WorkloadsModule = typeof import('./workloads.ts');
+
+/** Best of 3 of a workload on the allocator; `stats` taken from the best run's allocator. */
+function bestOf3(make: () => { res: WorkloadResult; stats?: AllocatorStats }): { res: WorkloadResult; stats?: AllocatorStats } {
+  let top: { res: WorkloadResult; stats?: AllocatorStats } | undefined;
+  for (let r = 0; r < 3; r++) {
+    const got = make();
+    if (top === undefined || got.res.ops / got.res.seconds > top.res.ops / top.res.seconds) top = got;
+  }
+  return top as { res: WorkloadResult; stats?: AllocatorStats };
+}
+
+/** One workload: how to run it on an allocator (the real one or the no-op harness's). */
+interface WorkloadPlan {
+  readonly name: string;
+  readonly real: () => { res: WorkloadResult; stats?: AllocatorStats };
+  readonly harness: (w: WorkloadsModule, a: ReturnType<WorkloadsModule['nopAllocator']>) => WorkloadResult;
+}
+
+/**
+ * Every workload twice over the same precomputed stream: on a fresh allocator (best of 3) and on
+ * the no-op allocator through `harness` (a copy of bench/workloads.ts bundled apart, so the real
+ * workloads' call sites only ever see the real allocator; best of 3). `harness` defaults to this
+ * module's own functions (figures then mix both allocators at one call site: tests only).
+ */
+export function runAllocatorBench(impl: ImplApi, scale: number, harness?: WorkloadsModule): AllocatorFigures {
   const iters = Math.max(10_000, Math.round(1_000_000 * scale));
+  // Every random stream is drawn here, before any timed loop.
+  const mixed256 = mixedStream(256, iters, SEED);
+  const mixed8192 = mixedStream(8192, iters, SEED);
+  const c7 = drawStream(64, iters, SEED);
+  const larson = larsonStream(1024, iters, SEED);
   const bare = best(3, () => bareLoop(256, iters, SEED));
   const bareOps = bare.ops / bare.seconds;
-  const workloads: Record<string, WorkloadFigure> = {};
-  const record = (name: string, make: () => { res: WorkloadResult; stats?: AllocatorStats }): void => {
-    let top: { res: WorkloadResult; stats?: AllocatorStats } | undefined;
-    for (let r = 0; r < 3; r++) {
-      const got = make();
-      if (top === undefined || got.res.ops / got.res.seconds > top.res.ops / top.res.seconds) top = got;
-    }
-    const t = top as { res: WorkloadResult; stats?: AllocatorStats };
-    const opsPerSec = t.res.ops / t.res.seconds;
-    workloads[name] = { opsPerSec, ratioToBare: opsPerSec / bareOps, ops: t.res.ops, failures: t.res.failures, ...(t.stats ? { stages: t.stats.stages } : {}) };
-  };
+  const freelist = best(3, () => freelistLoop(mixed256));
+  const freelistOps = freelist.ops / freelist.seconds;
   const fresh = (extra: Parameters<typeof impl.profileConfig>[1] = {}) => impl.createAllocator(impl.profileConfig('default', extra));
-
+  const classCount = fresh().view.classCount;
   let warm256: (number | null)[] = [];
-  record('random-mixed-256', () => {
-    const a = fresh();
-    const res = randomMixed(a, 256, iters, SEED);
-    warm256 = hitRates(a.stats());
-    return { res, stats: a.stats() };
-  });
-  record('random-mixed-8192', () => {
-    const a = fresh();
-    return { res: randomMixed(a, 8192, iters, SEED), stats: a.stats() };
-  });
-  record('tiny-hot', () => ({ res: tinyHot(fresh(), 16, Math.round(iters / 2)) }));
-  record('c7-only', () => {
-    const a = fresh();
-    return { res: randomMixedFixed(a, 64, 1024, iters), stats: a.stats() };
-  });
-  record('c7-only-metaLight', () => {
-    const a = fresh({ metaLight: true });
-    return { res: randomMixedFixed(a, 64, 1024, iters), stats: a.stats() };
-  });
-  record('larson-4t', () => {
-    const a = fresh();
-    return { res: larsonLike(a, 4, 1024, iters, SEED), stats: a.stats() };
-  });
-
+  const plans: WorkloadPlan[] = [
+    {
+      name: 'random-mixed-256',
+      real: () => {
+        const a = fresh();
+        const res = randomMixed(a, mixed256);
+        warm256 = hitRates(a.stats());
+        return { res, stats: a.stats() };
+      },
+      harness: (w, a) => w.randomMixed(a, mixed256),
+    },
+    { name: 'random-mixed-8192', real: () => withStats(fresh(), (a) => randomMixed(a, mixed8192)), harness: (w, a) => w.randomMixed(a, mixed8192) },
+    { name: 'tiny-hot', real: () => ({ res: tinyHot(fresh(), 16, Math.round(iters / 2)) }), harness: (w, a) => w.tinyHot(a, 16, Math.round(iters / 2)) },
+    { name: 'c7-only', real: () => withStats(fresh(), (a) => oneSize(a, c7, 1024)), harness: (w, a) => w.oneSize(a, c7, 1024) },
+    { name: 'c7-only-metaLight', real: () => withStats(fresh({ metaLight: true }), (a) => oneSize(a, c7, 1024)), harness: (w, a) => w.oneSize(a, c7, 1024) },
+    { name: 'larson-4t', real: () => withStats(fresh(), (a) => larsonLike(a, 4, larson)), harness: (w, a) => w.larsonLike(a, 4, larson) },
+  ];
+  const workloads: Record<string, WorkloadFigure> = {};
+  for (const plan of plans) {
+    const t = bestOf3(plan.real);
+    const h = harness ?? workloadsOwn;
+    const nop = best(3, () => plan.harness(h, h.nopAllocator(classCount)));
+    const opsPerSec = t.res.ops / t.res.seconds;
+    const harnessOpsPerSec = nop.ops / nop.seconds;
+    workloads[plan.name] = {
+      opsPerSec,
+      ratioToBare: opsPerSec / bareOps,
+      ops: t.res.ops,
+      failures: t.res.failures,
+      ...(t.stats ? { stages: t.stats.stages } : {}),
+      ratioToFreelist: opsPerSec / freelistOps,
+      harnessOpsPerSec,
+      ratioToHarness: opsPerSec / harnessOpsPerSec,
+    };
+  }
   return {
     bareLoop: { opsPerSec: bareOps },
+    freelistLoop: { opsPerSec: freelistOps },
+    noopHarness: { opsPerSec: (workloads['random-mixed-256'] as WorkloadFigure).harnessOpsPerSec },
     workloads,
-    seedFigures: seedFiguresOf(fresh(), iters),
-    seedFiguresNoDraining: seedFiguresOf(fresh({ hotThreshold: 0 }), iters),
+    seedFigures: seedFiguresOf(fresh(), mixed8192),
+    seedFiguresNoDraining: seedFiguresOf(fresh({ hotThreshold: 0 }), mixed8192),
     warmPoolByClass256: warm256,
   };
 }
 
+function withStats(a: ReturnType<ImplApi['createAllocator']>, run: (a: ReturnType<ImplApi['createAllocator']>) => WorkloadResult): { res: WorkloadResult; stats: AllocatorStats } {
+  const res = run(a);
+  return { res, stats: a.stats() };
+}
+
 /** The seeds' own figures on random-mixed ws 8192. */
-function seedFiguresOf(a: ReturnType<ImplApi['createAllocator']>, iters: number): SeedFigures {
+function seedFiguresOf(a: ReturnType<ImplApi['createAllocator']>, stream: SlotStream): SeedFigures {
   let atWarmup: AllocatorStats | undefined;
-  const warmupIters = Math.round(iters / 10);
-  const res = randomMixed(a, 8192, iters, SEED, { at: warmupIters, run: () => (atWarmup = a.stats()) });
+  const warmupIters = Math.round(stream.slots.length / 10);
+  const res = randomMixed(a, stream, { at: warmupIters, run: () => (atWarmup = a.stats()) });
   const end = a.stats();
   const before = (atWarmup ?? end).stages;
   const delta = (k: keyof AllocatorStats['stages']): number => end.stages[k] - before[k];
@@ -131,31 +184,4 @@ function seedFiguresOf(a: ReturnType<ImplApi['createAllocator']>, iters: number)
     mappedBytes: end.mappedBytes,
     liveBytes: res.liveBytes,
   };
-}
-
-/** c7-only (seed 002): one size, a working set of `ws` slots. */
-function randomMixedFixed(a: ReturnType<ImplApi['createAllocator']>, ws: number, size: number, iterations: number): WorkloadResult {
-  const t0 = process.hrtime.bigint();
-  const slots = new Float64Array(ws);
-  let s = SEED;
-  let ops = 0;
-  let failures = 0;
-  for (let it = 0; it < iterations; it++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    const j = s % ws;
-    const old = slots[j] as number;
-    if (old !== 0) {
-      a.free(0, old);
-      ops++;
-    }
-    const p = a.alloc(0, size);
-    ops++;
-    if (p === 0) failures++;
-    slots[j] = p;
-  }
-  return { ops, liveBytes: 0, failures, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }

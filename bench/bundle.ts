@@ -3,7 +3,9 @@
 // ~2x and is an artifact of the development loader, not of the allocator.)
 //   loadBundledImpl   impl/ alone (the allocator section);
 //   loadBundledSuite  bench/suiteEntry.ts: the property suite, the kill matrix and impl/ in one
-//                     bundle (the checker and fault sections), npm packages left external.
+//                     bundle (the checker and fault sections), npm packages left external;
+//   loadBundledWorkloads  a separate copy of bench/workloads.ts for the no-op harness: its loops'
+//                     call sites see only the no-op allocator, the real ones only the real one.
 
 import { buildSync } from 'esbuild';
 import { mkdirSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 type ImplModule = typeof import('../impl/index.ts');
+type WorkloadsModule = typeof import('./workloads.ts');
 export type SuiteModule = typeof import('./suiteEntry.ts');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,4 +32,8 @@ export function loadBundledImpl(): Promise<ImplModule> {
 
 export function loadBundledSuite(): Promise<SuiteModule> {
   return loadBundle<SuiteModule>(join('bench', 'suiteEntry.ts'), 'suite');
+}
+
+export function loadBundledWorkloads(): Promise<WorkloadsModule> {
+  return loadBundle<WorkloadsModule>(join('bench', 'workloads.ts'), 'workloads-harness');
 }

@@ -3,12 +3,13 @@
 //
 //   checker    steps/s of the property suite (model + every invariant) vs the same commands on the
 //              implementation alone, on the default and tiny profiles
-//   allocator  throughput of SPEC §10's workloads, the bare reference loop, the seeds' figures
+//   allocator  throughput of SPEC §10's workloads beside three references (the pure freelist over
+//              the precomputed stream, the no-op harness, the old bare loop), the seeds' figures
 //   faults     the kill matrix over 10 seeds: time to kill per fault, minimised repro length
 
 import { parseArgs } from 'node:util';
 import { runAllocatorBench, type AllocatorFigures } from './allocatorBench.ts';
-import { loadBundledImpl, loadBundledSuite } from './bundle.ts';
+import { loadBundledImpl, loadBundledSuite, loadBundledWorkloads } from './bundle.ts';
 import { CHECKER_SEED, runCheckerBench, type CheckerFigures, type CheckerProfileFigures } from './checkerBench.ts';
 import { runFaultBench, type FaultFigures } from './faultBench.ts';
 
@@ -84,13 +85,20 @@ const kops = (x: number): string => (x >= 1e6 ? mops(x) : `${(x / 1e3).toFixed(1
 const ms = (x: number | null): string => (x === null ? '-' : String(Math.round(x)));
 
 function printAllocator(f: AllocatorFigures): void {
-  console.log('Allocator throughput (alloc + free calls per second, best of 3, fixed seeds)');
-  console.log(`  ${'workload'.padEnd(22)} ${'ops/s'.padStart(9)}  ${'x bare'.padStart(7)}  failures  acquisitions (stage0/0.5/1/2/3)`);
-  console.log(`  ${'bare reference loop'.padEnd(22)} ${mops(f.bareLoop.opsPerSec).padStart(9)}  ${'1.000'.padStart(7)}`);
+  console.log('Allocator throughput (alloc + free calls per second, best of 3, fixed seeds, random streams drawn before the timed loops)');
+  console.log(`  ${'workload'.padEnd(22)} ${'ops/s'.padStart(9)}  ${'x freelist'.padStart(10)}  ${'harness'.padStart(9)}  ${'x harness'.padStart(9)}  ${'x bare'.padStart(7)}  failures  acquisitions (stage0/0.5/1/2/3)`);
+  const ref = (label: string, opsPerSec: number, note: string): void =>
+    console.log(`  ${label.padEnd(22)} ${mops(opsPerSec).padStart(9)}  ${(opsPerSec / f.freelistLoop.opsPerSec).toFixed(3).padStart(10)}  ${''.padStart(9)}  ${''.padStart(9)}  ${(opsPerSec / f.bareLoop.opsPerSec).toFixed(3).padStart(7)}  ${note}`);
+  ref('freelist loop', f.freelistLoop.opsPerSec, '(pure freelist, precomputed random-mixed 256 stream)');
+  ref('no-op harness', f.noopHarness.opsPerSec, '(random-mixed 256 loop, no-op alloc/free)');
+  ref('bare loop (old)', f.bareLoop.opsPerSec, '(freelist with the generator in the loop)');
   for (const [name, w] of Object.entries(f.workloads)) {
     const st = w.stages ? `${w.stages.stage0}/${w.stages.stage0_5}/${w.stages.stage1}/${w.stages.stage2}/${w.stages.stage3}` : '';
-    console.log(`  ${name.padEnd(22)} ${mops(w.opsPerSec).padStart(9)}  ${w.ratioToBare.toFixed(3).padStart(7)}  ${String(w.failures).padStart(8)}  ${st}`);
+    console.log(
+      `  ${name.padEnd(22)} ${mops(w.opsPerSec).padStart(9)}  ${w.ratioToFreelist.toFixed(3).padStart(10)}  ${mops(w.harnessOpsPerSec).padStart(9)}  ${w.ratioToHarness.toFixed(3).padStart(9)}  ${w.ratioToBare.toFixed(3).padStart(7)}  ${String(w.failures).padStart(8)}  ${st}`,
+    );
   }
+  console.log('  harness: the same loop over the same stream with no-op alloc/free; x: ops/s over that reference');
   const s = f.seedFigures;
   const n = f.seedFiguresNoDraining;
   console.log('');
@@ -188,6 +196,8 @@ function toJson(r: Report, o: Options, seconds: number): unknown {
       ? {
           workloads: r.allocator.workloads,
           bareLoop: r.allocator.bareLoop,
+          freelistLoop: r.allocator.freelistLoop,
+          noopHarness: r.allocator.noopHarness,
           seedFigures: r.allocator.seedFigures,
           seedFiguresNoDraining: r.allocator.seedFiguresNoDraining,
           warmPoolByClass256: r.allocator.warmPoolByClass256,
@@ -250,7 +260,7 @@ async function main(): Promise<void> {
   }
   if (o.sections.has('allocator')) {
     progress('bench: allocator workloads...');
-    report.allocator = runAllocatorBench(await loadBundledImpl(), o.scale);
+    report.allocator = runAllocatorBench(await loadBundledImpl(), o.scale, await loadBundledWorkloads());
     done();
     if (human) {
       printAllocator(report.allocator);

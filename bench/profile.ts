@@ -7,26 +7,12 @@
 // checked-default / checked-tiny (only the checked passes of the checker section, on the bundled
 // suite, same programs and seed). Each runs several seconds of that work and little else.
 // harness-256 is no profile but a calibration: the random-mixed 256 loop itself, calling an
-// allocator whose alloc/free do nothing (run in its own process: in the bench it would make the
-// workload's call sites polymorphic).
+// allocator whose alloc/free do nothing (the bench measures the same per workload, from a copy of
+// bench/workloads.ts bundled apart). Random streams are drawn before the timed loops, as in the bench.
 
 import { loadBundledImpl, loadBundledSuite } from './bundle.ts';
 import { checkedPasses } from './checkerBench.ts';
-import type { Allocator, FreeResult } from '../impl/index.ts';
-import { randomMixed } from './workloads.ts';
-
-/** alloc and free that do nothing (a distinct non-zero pointer per call), for harness-256. */
-class NopAllocator {
-  private next = 0;
-  private readonly ok: FreeResult = { ok: true };
-  alloc(_thread: number, _size: number): number {
-    this.next = (this.next + 1) & 0xffff;
-    return this.next + 1;
-  }
-  free(_thread: number, _ptr: number): FreeResult {
-    return this.ok;
-  }
-}
+import { mixedStream, nopAllocator, randomMixed } from './workloads.ts';
 
 const TARGETS = ['random-mixed-256', 'checked-default', 'checked-tiny', 'harness-256'] as const;
 type Target = (typeof TARGETS)[number];
@@ -35,15 +21,17 @@ async function run(t: Target): Promise<string> {
   switch (t) {
     case 'random-mixed-256': {
       const impl = await loadBundledImpl();
+      const stream = mixedStream(256, 1_000_000, 42);
       let ops = 0;
-      for (let r = 0; r < 10; r++) ops += randomMixed(impl.createAllocator(impl.profileConfig('default')), 256, 1_000_000, 42).ops;
+      for (let r = 0; r < 10; r++) ops += randomMixed(impl.createAllocator(impl.profileConfig('default')), stream).ops;
       return `${ops} allocator calls`;
     }
     case 'harness-256': {
-      const nop = new NopAllocator();
+      const nop = nopAllocator(8);
+      const stream = mixedStream(256, 1_000_000, 42);
       let best = 0;
       for (let r = 0; r < 5; r++) {
-        const res = randomMixed(nop as unknown as Allocator, 256, 1_000_000, 42);
+        const res = randomMixed(nop, stream);
         best = Math.max(best, res.ops / res.seconds);
       }
       return `the loop with no-op alloc/free calls: ${(best / 1e6).toFixed(1)}M calls/s (best of 5), ${((2 * 1e9) / best).toFixed(1)} ns per iteration`;

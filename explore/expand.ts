@@ -54,9 +54,36 @@ export interface Expansion {
   readonly violation: { readonly letter: number; readonly invariant: FailureName; readonly message: string } | null;
 }
 
-/** Rebuilds the state at the end of `path` (letter indexes; every step was judged when first explored). */
-export function materialize(space: SearchSpace, path: readonly number[]): Session {
-  const session = new Session(space.config, []);
+/**
+ * Sessions an expansion reuses, per search space: the root state, the parent being expanded and a
+ * spare child, each overwritten in place (Session.restoreFrom) instead of built anew. Expansions of
+ * one space run one after another (one search per thread), so one set per space suffices.
+ */
+interface Reusable {
+  readonly root: Session;
+  parent: Session | null;
+  spare: Session | null;
+}
+
+const reusables = new WeakMap<SearchSpace, Reusable>();
+
+function reusableOf(space: SearchSpace): Reusable {
+  let r = reusables.get(space);
+  if (r === undefined) {
+    r = { root: new Session(space.config, []), parent: null, spare: null };
+    reusables.set(space, r);
+  }
+  return r;
+}
+
+/**
+ * Rebuilds the state at the end of `path` (letter indexes; every step was judged when first
+ * explored), in `into` (made the root state first) or in a new session.
+ */
+export function materialize(space: SearchSpace, path: readonly number[], into?: Session): Session {
+  let session: Session;
+  if (into === undefined) session = new Session(space.config, []);
+  else (session = into).restoreFrom(reusableOf(space).root);
   path.forEach((letter, i) => {
     const command = space.commands[letter] as SuiteCommand;
     if (!command.check(session.model)) throw new Error(`explore: path step ${i + 1} (${command.toString()}) is no longer applicable`);
@@ -86,7 +113,17 @@ const sameLanes = (a: FingerprintLanes, b: FingerprintLanes): boolean => a.hi ==
  * dead end, neither reported nor expanded).
  */
 export function expand(space: SearchSpace, path: readonly number[], seen: SeenSet): Expansion {
-  const parent = materialize(space, path);
+  const reusable = reusableOf(space);
+  const parent = reusable.parent === null ? materialize(space, path) : materialize(space, path, reusable.parent);
+  reusable.parent = null; // in use until this expansion ends
+  try {
+    return expandFrom(space, parent, path.length + 1, seen, reusable);
+  } finally {
+    reusable.parent = parent;
+  }
+}
+
+function expandFrom(space: SearchSpace, parent: Session, step: number, seen: SeenSet, reusable: Reusable): Expansion {
   const parentFingerprint = fingerprintLanes(parent.view, parent.model, { symmetry: space.symmetry });
   const fresh: FreshState[] = [];
   let transitions = 0;
@@ -94,13 +131,19 @@ export function expand(space: SearchSpace, path: readonly number[], seen: SeenSe
   // own fingerprint (a rejected bad free, a drain of nothing: about 40% of them) leaves a copy that
   // is the parent as far as dedup can tell, and the next letter reuses it: as sound as dedup.
   let scratch: Session | null = null;
-  const step = path.length + 1;
+  // A copy done with (its successor known or stored): the next copy is made in it, in place.
+  let spare: Session | null = reusable.spare;
+  reusable.spare = null;
   for (let letter = 0; letter < space.commands.length; letter++) {
     const command = space.commands[letter] as SuiteCommand;
     if (!command.check(parent.model)) continue;
     if (command.data.kind === 'alloc' && parent.model.liveCount() >= space.maxLive) continue;
-    const child: Session = scratch ?? parent.clone(space.invariants);
+    let child: Session;
+    if (scratch !== null) child = scratch;
+    else if (spare !== null) (child = spare).restoreFrom(parent);
+    else child = parent.clone(space.invariants);
     scratch = null;
+    spare = null;
     transitions++;
     const ran = child.run(command, step);
     // A state reached before was judged whole then: state parts give the same verdict on it, so only
@@ -117,12 +160,18 @@ export function expand(space: SearchSpace, path: readonly number[], seen: SeenSe
     const known = f !== null && seen.has(f);
     const report = ran.ok ? child.judge(ran, known && !space.fullChecks ? 'step' : 'all') : ran.report;
     if (report.failure !== null) {
-      if (space.targetInvariant !== undefined && report.failure.invariant !== space.targetInvariant) continue;
+      if (space.targetInvariant !== undefined && report.failure.invariant !== space.targetInvariant) {
+        spare = child; // a dead end: its copy is overwritten next
+        continue;
+      }
+      reusable.spare = spare;
       return { transitions, fresh, violation: { letter, invariant: report.failure.invariant, message: report.failure.message } };
     }
     if (f === null) throw new Error(`explore: the state after ${command.toString()} passed every check but could not be fingerprinted`);
     if (!space.fullChecks && sameLanes(f, parentFingerprint)) scratch = child;
+    else spare = child;
     if (!known && seen.add(f)) fresh.push({ letter, fingerprint: f });
   }
+  reusable.spare = spare ?? scratch;
   return { transitions, fresh, violation: null };
 }

@@ -13,6 +13,12 @@
 // - the model: the live list in order (pointer, size, class, front, renamed thread, canary), the
 //   graveyard in order, soft caps, route profile and which threads are settled. Allocation serial
 //   numbers are names only and are left out.
+// The description is never built as text: its fields are fed, in a fixed order with every list's
+// length first, to a streaming 64-bit hash (two 32-bit lanes); the parts that name threads (slab
+// owners, each thread's own structures, the live blocks' threads) are kept apart and fed per
+// renaming. Adding a field: feed it where it belongs (`collectSlabs`, `collectShared`,
+// `collectThread` for a per-thread one, the live block's hash), with `num`, `str` or `list`; a
+// field that names a thread must go through the renaming `r` in `describe`.
 // Thread renaming is sound because every command of the alphabet exists for every thread, every
 // invariant treats threads alike, and the allocator's behaviour does not depend on the numeric
 // order of thread ids (tested: a planted fault is found at the same depth with and without it).
@@ -45,97 +51,241 @@ export interface FingerprintLanes {
   readonly lo: number;
 }
 
-/** FNV-1a over a string, two independent 32-bit lanes: a 64-bit fingerprint. */
-function hash64(text: string): FingerprintLanes {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    a = Math.imul(a ^ ch, 0x01000193);
-    b = Math.imul(b ^ ch, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  return { hi: a >>> 0, lo: b >>> 0 };
-}
-
 /** 16 hex digits. */
 export function fingerprintText(f: FingerprintLanes): string {
   return f.hi.toString(16).padStart(8, '0') + f.lo.toString(16).padStart(8, '0');
 }
 
-/** FNV-1a over the bytes of every mapped region (order and kind included): a number per state. */
-function bytesHash(view: AllocatorView): string {
-  let a = 0x811c9dc5;
-  let b = 0x1b873593;
-  const size = view.config.superslabSize;
-  for (const region of view.mappedRegions()) {
-    a = Math.imul(a ^ (region.base >>> 0), 0x01000193);
-    b = Math.imul(b ^ (region.kind === 'pool' ? 0x5bd1 : 0x9e37), 0x5bd1e995);
-    const bytes = view.readRange(region.base, size);
-    for (let o = 0; o < size; o++) {
-      const x = bytes[o] as number;
-      a = Math.imul(a ^ x, 0x01000193);
-      b = Math.imul(b ^ x, 0x5bd1e995);
-      b ^= b >>> 13;
-    }
+/** A number no int32 field of a state takes (read: "a non-int32 number follows, as float64 bits"). */
+const NON_INT32 = 0x7ff80001;
+const f64 = new Float64Array(1);
+const f64Words = new Int32Array(f64.buffer);
+
+/**
+ * A streaming 64-bit hash of a sequence of fields (two 32-bit lanes, murmur3-style mixing per
+ * 32-bit word): the description of a state is fed to it field by field, never built as text.
+ * Every field is a number (an int32 is one word; any other number a marker and its float64 bits) or
+ * a string (its length, then its UTF-16 units); every list is fed as its length, then its items, so
+ * the stream of a state determines the state's description exactly as the text did.
+ */
+class Hasher {
+  a: number;
+  b: number;
+  constructor(a = 0x811c9dc5, b = 0x1b873593) {
+    this.a = a;
+    this.b = b;
   }
-  return `${(a >>> 0).toString(16)}.${(b >>> 0).toString(16)}`;
+
+  word(x: number): void {
+    let k = Math.imul(x | 0, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    let a = this.a ^ k;
+    a = (a << 13) | (a >>> 19);
+    this.a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    let b = this.b ^ Math.imul(x | 0, 0x85ebca6b);
+    b = (b << 17) | (b >>> 15);
+    this.b = (Math.imul(b, 0xc2b2ae35) + 0x9e3779b9) | 0;
+  }
+
+  num(x: number): void {
+    if (x === (x | 0) && x !== NON_INT32) {
+      this.word(x);
+      return;
+    }
+    this.word(NON_INT32);
+    f64[0] = x;
+    this.word(f64Words[0] as number);
+    this.word(f64Words[1] as number);
+  }
+
+  str(text: string): void {
+    this.word(text.length);
+    for (let i = 0; i < text.length; i++) this.word(text.charCodeAt(i));
+  }
+
+  list(xs: readonly number[]): void {
+    this.word(xs.length);
+    for (let i = 0; i < xs.length; i++) this.num(xs[i] as number);
+  }
+
+  /** The bytes of `bytes`, a 32-bit word at a time where the buffer allows it. */
+  bytes(bytes: Uint8Array): void {
+    this.word(bytes.length);
+    const whole = bytes.byteOffset % 4 === 0 ? bytes.length >>> 2 : 0;
+    if (whole > 0) {
+      const words = new Int32Array(bytes.buffer, bytes.byteOffset, whole);
+      for (let i = 0; i < whole; i++) this.word(words[i] as number);
+    }
+    for (let o = whole * 4; o < bytes.length; o++) this.word(bytes[o] as number);
+  }
+
+  copy(): Hasher {
+    return new Hasher(this.a, this.b);
+  }
+
+  /** The 64-bit result (both lanes finalised, fmix32). */
+  lanes(): FingerprintLanes {
+    return { hi: fmix32(this.a ^ Math.imul(this.b, 0x9e3779b1)), lo: fmix32(this.b ^ 0x5bd1e995) };
+  }
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The bytes of every mapped region (order and kind included). */
+function hashBytes(h: Hasher, view: AllocatorView): void {
+  const size = view.config.superslabSize;
+  const regions = view.mappedRegions();
+  h.word(regions.length);
+  for (const region of regions) {
+    h.num(region.base);
+    h.str(region.kind);
+    h.bytes(view.readRange(region.base, size));
+  }
 }
 
 /** What a description needs, read once per state; thread ids are kept apart so renamings are cheap. */
 interface Collected {
-  /** Text with no thread id in it. */
-  readonly fixed: string;
+  /** Everything with no thread id in it, hashed. */
+  readonly fixed: Hasher;
   /** Slab owners in slab order (renamed per permutation). */
   readonly owners: readonly number[];
-  /** Per thread: its own structures (no other thread id inside). */
-  readonly threads: readonly string[];
-  /** Live blocks: their text without the thread, and the thread. */
-  readonly live: readonly { readonly text: string; readonly thread: number }[];
+  /** Per thread: the hash of its own structures (no other thread id inside). */
+  readonly threads: readonly FingerprintLanes[];
+  /** Live blocks, in the model's order: the hash of each without its thread, and the thread. */
+  readonly live: readonly { readonly hash: FingerprintLanes; readonly thread: number }[];
 }
 
-function collect(view: AllocatorView, model: Model): Collected {
-  const parts: string[] = [`B${bytesHash(view)}`];
-  const owners: number[] = [];
-  for (const ss of view.superslabs()) {
-    parts.push(`S${ss.base}:${ss.tier}:${ss.totalActive}:${ss.emptyMask}:${ss.inReserve ? 1 : 0}`);
+function collectSlabs(h: Hasher, view: AllocatorView, owners: number[]): void {
+  const superslabs = view.superslabs();
+  h.word(superslabs.length);
+  for (const ss of superslabs) {
+    h.num(ss.base);
+    h.str(ss.tier);
+    h.num(ss.totalActive);
+    h.num(ss.emptyMask);
+    h.word(ss.inReserve ? 1 : 0);
+    h.word(ss.slabs.length);
     for (const s of ss.slabs) {
-      parts.push(`${s.state[0]}${s.cls},${s.capacity},${s.carved},${s.used},${s.usedDelta},${s.activeDelta},${s.freelistHead},${s.remoteHead},${s.remoteCount}`);
+      h.str(s.state);
+      h.num(s.cls);
+      h.num(s.capacity);
+      h.num(s.carved);
+      h.num(s.used);
+      h.num(s.usedDelta);
+      h.num(s.activeDelta);
+      h.num(s.freelistHead);
+      h.num(s.remoteHead);
+      h.num(s.remoteCount);
       owners.push(s.owner);
     }
   }
-  parts.push(`reg:${view.registry().join(',')}|res:${view.reserve().join(',')}|route:${view.routeProfile()}`);
-  for (let c = 0; c < view.classCount; c++) {
-    parts.push(`c${c}:${view.registryByClass(c).join(',')}/${view.emptyList(c).join(',')}/${view.orphanList(c).join(',')}/${view.activeSlots(c)}/${view.softCap(c)}/${view.classHint(c)}`);
-  }
-  parts.push(`pool:${view.pool().blocks.map((b) => `${b.chunk}.${b.chunkBytes}.${b.requestedBytes}.${b.allocated ? 1 : 0}`).join(',')}`);
-  for (const g of model.graveyard()) parts.push(`G${g.ptr},${g.front},${g.sizeClass},${g.regionBase}`);
-  for (let c = 0; c < view.classCount; c++) parts.push(`m${model.softCap(c)}`);
-  parts.push(`mp${model.routeProfile()}`);
-  const settled = model.settledThreads();
-  const threads: string[] = [];
-  for (let t = 0; t < view.config.threads; t++) {
-    const cls = view
-      .thread(t)
-      .classes.map((k) => `${k.tlsHead}.${k.tlsCount}.${k.current}.${k.warm.join(':')}.${k.pages.current}.${k.pages.partial.join(':')}.${k.pages.full.join(':')}`)
-      .join(';');
-    threads.push(`T${settled[t] ? 's' : 'u'}${cls}`);
-  }
-  const live = model.live().map((b) => ({
-    text: `L${b.ptr},${b.sizeBytes},${b.sizeClass},${b.front},${b.canary === null ? '-' : `${b.canary.seed}.${b.canary.sizeBytes}`}`,
-    thread: b.thread,
-  }));
-  return { fixed: parts.join('\n'), owners, threads, live };
 }
 
-/** The description under a renaming `rename` (old thread id -> new id; -1 stays -1). */
-function describe(c: Collected, rename: readonly number[]): string {
-  const r = (t: number): number => (t < 0 ? t : (rename[t] as number));
-  const byNewId: string[] = new Array<string>(c.threads.length).fill('');
-  c.threads.forEach((text, t) => {
-    byNewId[r(t)] = text;
-  });
-  return `${c.fixed}\nO${c.owners.map(r).join(',')}\n${byNewId.join('|')}\n${c.live.map((l) => `${l.text},${r(l.thread)}`).join('\n')}`;
+function collectShared(h: Hasher, view: AllocatorView, model: Model): void {
+  h.list(view.registry());
+  h.list(view.reserve());
+  h.str(view.routeProfile());
+  for (let c = 0; c < view.classCount; c++) {
+    h.list(view.registryByClass(c));
+    h.list(view.emptyList(c));
+    h.list(view.orphanList(c));
+    h.num(view.activeSlots(c));
+    h.num(view.softCap(c));
+    h.num(view.classHint(c));
+  }
+  const blocks = view.pool().blocks;
+  h.word(blocks.length);
+  for (const b of blocks) {
+    h.num(b.chunk);
+    h.num(b.chunkBytes);
+    h.num(b.requestedBytes);
+    h.word(b.allocated ? 1 : 0);
+  }
+  const graves = model.graveyard();
+  h.word(graves.length);
+  for (const g of graves) {
+    h.num(g.ptr);
+    h.str(g.front);
+    h.num(g.sizeClass);
+    h.num(g.regionBase);
+  }
+  for (let c = 0; c < view.classCount; c++) h.num(model.softCap(c));
+  h.str(model.routeProfile());
+}
+
+function collectThread(view: AllocatorView, t: number, settled: boolean): FingerprintLanes {
+  const h = new Hasher();
+  h.word(settled ? 1 : 0);
+  const classes = view.thread(t).classes;
+  h.word(classes.length);
+  for (const k of classes) {
+    h.num(k.tlsHead);
+    h.num(k.tlsCount);
+    h.num(k.current);
+    h.list(k.warm);
+    h.num(k.pages.current);
+    h.list(k.pages.partial);
+    h.list(k.pages.full);
+  }
+  return h.lanes();
+}
+
+function collect(view: AllocatorView, model: Model): Collected {
+  const fixed = new Hasher();
+  hashBytes(fixed, view);
+  const owners: number[] = [];
+  collectSlabs(fixed, view, owners);
+  collectShared(fixed, view, model);
+  const settled = model.settledThreads();
+  const threads: FingerprintLanes[] = [];
+  for (let t = 0; t < view.config.threads; t++) threads.push(collectThread(view, t, settled[t] === true));
+  const live: { readonly hash: FingerprintLanes; readonly thread: number }[] = [];
+  for (const b of model.live()) {
+    const h = new Hasher();
+    h.num(b.ptr);
+    h.num(b.sizeBytes);
+    h.num(b.sizeClass);
+    h.str(b.front);
+    if (b.canary === null) h.word(0);
+    else {
+      h.word(1);
+      h.num(b.canary.seed);
+      h.num(b.canary.sizeBytes);
+    }
+    live.push({ hash: h.lanes(), thread: b.thread });
+  }
+  return { fixed, owners, threads, live };
+}
+
+/** The hash of the description under a renaming `rename` (old thread id -> new id; -1 stays -1). */
+function describe(c: Collected, rename: readonly number[]): FingerprintLanes {
+  const h = c.fixed.copy();
+  h.word(c.owners.length);
+  for (const owner of c.owners) h.num(owner < 0 ? owner : (rename[owner] as number));
+  const threads = c.threads.length;
+  h.word(threads);
+  for (let to = 0; to < threads; to++) {
+    // The thread renamed to `to` (a permutation: exactly one).
+    const from = rename.indexOf(to);
+    const lanes = c.threads[from] as FingerprintLanes;
+    h.word(lanes.hi);
+    h.word(lanes.lo);
+  }
+  h.word(c.live.length);
+  for (const l of c.live) {
+    h.word(l.hash.hi);
+    h.word(l.hash.lo);
+    h.num(l.thread < 0 ? l.thread : (rename[l.thread] as number));
+  }
+  return h.lanes();
 }
 
 export interface FingerprintOptions {
@@ -143,21 +293,36 @@ export interface FingerprintOptions {
   readonly symmetry?: boolean;
 }
 
+function below(x: FingerprintLanes, y: FingerprintLanes): boolean {
+  return x.hi < y.hi || (x.hi === y.hi && x.lo < y.lo);
+}
+
+const identities = new Map<number, readonly number[]>();
+
+function identityOf(n: number): readonly number[] {
+  let p = identities.get(n);
+  if (p === undefined) {
+    p = Array.from({ length: n }, (_, t) => t);
+    identities.set(n, p);
+  }
+  return p;
+}
+
 /**
- * The canonical fingerprint: with symmetry, the smallest description over every renaming of the
- * threads (so it is the same for every member of an orbit); without, the identity renaming.
+ * The canonical fingerprint: with symmetry, the smallest hash of the description over every
+ * renaming of the threads (the orbit's set of descriptions is the same from every member, so is its
+ * smallest hash); without, the identity renaming's.
  */
 export function fingerprintLanes(view: AllocatorView, model: Model, options: FingerprintOptions = {}): FingerprintLanes {
   const threads = view.config.threads;
   const collected = collect(view, model);
-  const identity = Array.from({ length: threads }, (_, t) => t);
-  if (options.symmetry === false) return hash64(describe(collected, identity));
-  let best: string | undefined;
+  if (options.symmetry === false) return describe(collected, identityOf(threads));
+  let best: FingerprintLanes | undefined;
   for (const perm of cachedPermutations(threads)) {
     const d = describe(collected, perm);
-    if (best === undefined || d < best) best = d;
+    if (best === undefined || below(d, best)) best = d;
   }
-  return hash64(best as string);
+  return best as FingerprintLanes;
 }
 
 /** The canonical fingerprint as 16 hex digits. */

@@ -4,4 +4,4 @@ export * from './config.ts';
 export type * from './view.ts';
 export { ACQUIRE_STAGES } from './view.ts';
 export type { Allocator, FreeResult, TestHooks, SlabField } from './api.ts';
-export { cloneAllocator, createAllocator, testHooks } from './allocator.ts';
+export { cloneAllocator, createAllocator, restoreAllocator, testHooks } from './allocator.ts';

@@ -4,7 +4,7 @@
 // step's pre-step snapshot.
 
 import type { Allocator, AllocatorConfig, TestHooks } from '../impl/index.ts';
-import { cloneAllocator, createAllocator, testHooks } from '../impl/index.ts';
+import { cloneAllocator, createAllocator, restoreAllocator, testHooks } from '../impl/index.ts';
 import { Model } from '../model/index.ts';
 import type { CheckContext, Invariant, StepSnapshot } from './checkContext.ts';
 import { CheckContext as Ctx, PostState, takeSnapshot } from './checkContext.ts';
@@ -80,6 +80,17 @@ export class Session implements StepTarget {
       stepsExecuted: this.stepsExecuted,
     });
     return copy;
+  }
+
+  /**
+   * Makes this session an independent copy of `source` (same config) in place, as `clone` would
+   * make one, but overwriting this session's allocator buffers instead of allocating new ones (the
+   * explorer's per-transition copy); it keeps its own invariants.
+   */
+  restoreFrom(source: Session): void {
+    source.settlePre();
+    restoreAllocator(this.allocator, source.allocator);
+    Object.assign(this, { madeHooks: null, model: source.model.clone(), pre: source.pre, pendingPost: null, stepsExecuted: source.stepsExecuted, lastContext: null });
   }
 
   get hooks(): TestHooks {

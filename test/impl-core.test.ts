@@ -320,4 +320,32 @@ describe('cloneAllocator', () => {
     expect(a.usableSize(ptrs[1]!)).toBe(31);
     expect(b.usableSize(ptrs[1]!)).toBe(0);
   });
+
+  it('restoreAllocator makes a diverged allocator a copy in place, either way round: identical, then independent', async () => {
+    const { restoreAllocator } = await import('../impl/index.ts');
+    const config = profileConfig('tiny-threads');
+    const small = createAllocator(config);
+    const s = [small.alloc(0, 3), small.alloc(1, 20)];
+    small.free(0, s[1]!);
+    const big = createAllocator(config);
+    const b = [big.alloc(0, 40), big.alloc(1, 40), big.alloc(2, 60), big.alloc(3, 3), big.alloc(0, 500), big.alloc(1, 60)];
+    big.free(2, b[0]!);
+    big.threadExit(1);
+    // Each way: the target has more (or fewer) regions, slabs, list entries and pool chunks than its source.
+    for (const [target, source, ptr] of [[big, small, s[0]!], [small, createAllocator(config), 0]] as const) {
+      restoreAllocator(target, source);
+      expect(snapshot(target)).toBe(snapshot(source));
+      expect(target.stats()).toEqual(source.stats());
+      for (const [t, size] of [[0, 3], [1, 60], [3, 10], [2, 20], [0, 500], [1, 40], [2, 40]] as const) expect(target.alloc(t, size)).toBe(source.alloc(t, size));
+      target.trim();
+      source.trim();
+      expect(snapshot(target)).toBe(snapshot(source));
+      if (ptr !== 0) {
+        target.free(0, ptr);
+        target.flush(0);
+        expect(snapshot(target)).not.toBe(snapshot(source));
+        expect(source.usableSize(ptr)).toBe(7);
+      }
+    }
+  });
 });
