@@ -2,7 +2,7 @@
 //  [--workers N] [--no-symmetry] [--out DIR] [--json]`: the bounded exhaustive model checker (explore/).
 
 import { availableParallelism } from 'node:os';
-import { PROFILE_NAMES, profileConfig } from '../impl/index.ts';
+import { PROFILE_NAMES } from '../impl/index.ts';
 import { explore, type ExploreReport, type ExploreViolation } from '../explore/explorer.ts';
 import { exploreSwarm } from '../explore/swarm.ts';
 import type { AllocatorConfig, FaultName } from '../impl/index.ts';
@@ -10,7 +10,7 @@ import { exploreParallel } from '../explore/parallel.ts';
 import { faultsOption, intOption, parseOptions, secondsOption, shardOption } from './args.ts';
 import { configOver, loadConfigFile } from './configFile.ts';
 import { err, ok, type Result } from './errors.ts';
-import { makeOut } from './io.ts';
+import { makeOut, makeStatusLine } from './io.ts';
 import { displayPath, writeRepro } from './repro.ts';
 import { replayCommandLine } from './report.ts';
 import { commandText } from '../properties/runner.ts';
@@ -114,15 +114,27 @@ export const exploreCommand: Subcommand = {
       return runSwarm(out, { profile: v.profile, config, faults: faults.value, depth: depth.value, seconds: seconds.value, workers: workers.value, outDir: v.out ?? 'counterexamples', json: v.json === true, shard: shard.value, htmlDir: v.html ?? null });
     }
     const symmetry = v['no-symmetry'] !== true;
+    const status = makeStatusLine(io);
     out.line(`alloc-check explore: profile ${v.profile}, depth ${depth.value}, budget ${seconds.value} s, symmetry ${symmetry ? 'on' : 'off'}, ${workers.value} worker${workers.value === 1 ? '' : 's'}${faults.value.length > 0 ? `, faults: ${faults.value.join(', ')}` : ''}${Number.isFinite(maxLive.value) ? `, at most ${maxLive.value} live` : ''}`);
     const options = {
       depth: depth.value,
       timeMs: seconds.value * 1000,
       symmetry,
       maxLive: maxLive.value,
-      onDepth: (d: number, distinct: number, transitions: number) => out.line(`  depth ${d}: ${distinct} distinct states, ${transitions} transitions checked`),
+      onDepth: (d: number, distinct: number, transitions: number) => {
+        status.clear();
+        out.line(`  depth ${d}: ${distinct} distinct states, ${transitions} transitions checked`);
+      },
+      // On a terminal: where the search is inside a level (a level can take most of the budget).
+      onProgress: (p: { level: number; transitions: number; distinctStates: number; elapsedMs: number }) =>
+        status.show(`explore: level ${p.level}: ${p.transitions} transitions, ${p.distinctStates} distinct states, ${Math.round((p.transitions / Math.max(1, p.elapsedMs)) * 1000)}/s, ${(p.elapsedMs / 1000).toFixed(0)} s`),
     };
-    const report = workers.value === 1 ? explore(config, options) : await exploreParallel(config, { ...options, workers: workers.value });
+    let report: ExploreReport;
+    try {
+      report = workers.value === 1 ? explore(config, options) : await exploreParallel(config, { ...options, workers: workers.value });
+    } finally {
+      status.clear();
+    }
     const written = writeViolation(report.violation, v.profile, config, v.out ?? 'counterexamples');
     if (!written.ok) return written;
     printReport(out, report);

@@ -118,3 +118,26 @@ export function stopQuietlyOnClosedPipe(
     });
   }
 }
+
+/**
+ * One status line on a terminal's stderr, redrawn in place (at most every 80 ms) and cleared
+ * before anything else is printed; nothing at all off a terminal (logs get the final lines only).
+ */
+export function makeStatusLine(io: Io, now: () => number = Date.now): { readonly show: (text: string) => void; readonly clear: () => void } {
+  const err = io.stderr;
+  if (err.isTTY !== true) return { show: () => undefined, clear: () => undefined };
+  let width = 0;
+  let lastDraw = -Infinity;
+  return {
+    show: (text) => {
+      if (now() - lastDraw < 80) return;
+      lastDraw = now();
+      width = Math.max(width, text.length);
+      err.write(`\r${text.padEnd(width)}`);
+    },
+    clear: () => {
+      if (width > 0) err.write(`\r${' '.repeat(width)}\r`);
+      width = 0;
+    },
+  };
+}

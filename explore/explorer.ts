@@ -10,6 +10,9 @@ import type { Invariant } from '../properties/checkContext.ts';
 import { alphabet as defaultAlphabet } from './alphabet.ts';
 import { expand, searchSpace, startSearch } from './expand.ts';
 
+/** How often a search in progress reports inside a level (explore's progress line on a terminal). */
+export const PROGRESS_MS = 250;
+
 export interface ExploreOptions {
   readonly depth: number;
   /** Wall-clock budget in ms; the report says which depth was completed. */
@@ -34,6 +37,8 @@ export interface ExploreOptions {
   readonly invariants?: readonly Invariant[];
   /** Called after each completed depth. */
   readonly onDepth?: (depth: number, distinctStates: number, transitions: number) => void;
+  /** Inside a level, every PROGRESS_MS or so: the level being searched and the counts so far. */
+  readonly onProgress?: (p: { readonly level: number; readonly transitions: number; readonly distinctStates: number; readonly elapsedMs: number }) => void;
 }
 
 export interface ExploreViolation {
@@ -108,10 +113,16 @@ export function explore(config: AllocatorConfig, options: ExploreOptions): Explo
   const report = (): ExploreReport =>
     reportOf({ options, started, depthCompleted, exhausted, transitions, distinctStates: seen.size, storedBytes: seen.byteLength + paths.byteLength, alphabetSize: letters.length, workers: 1, violation });
 
+  let lastProgress = Date.now();
   for (let depth = 0; depth < options.depth; depth++) {
     const next: number[] = [];
     for (const node of frontier) {
-      if (Date.now() > deadline) return report();
+      const now = Date.now();
+      if (now > deadline) return report();
+      if (options.onProgress !== undefined && now - lastProgress >= PROGRESS_MS) {
+        lastProgress = now;
+        options.onProgress({ level: depth + 1, transitions, distinctStates: seen.size, elapsedMs: now - started });
+      }
       const path = paths.path(node);
       const expansion = expand(space, path, seen);
       transitions += expansion.transitions;

@@ -12,7 +12,7 @@ import { reportOf, type ExploreOptions, type ExploreReport, type ExploreViolatio
 import { startSearch } from './expand.ts';
 import type { FingerprintLanes } from './fingerprint.ts';
 import { FingerprintSet } from './stores.ts';
-import type { LevelReply, LevelRequest, WorkerInit } from './worker.ts';
+import type { LevelProgress, LevelReply, LevelRequest, WorkerInit } from './worker.ts';
 
 export const WORKER_ENTRY = new URL('./workerEntry.mjs', import.meta.url);
 
@@ -21,7 +21,7 @@ interface LevelWorker {
   run(request: LevelRequest): Promise<LevelReply>;
 }
 
-function startWorker(init: WorkerInit): LevelWorker {
+function startWorker(init: WorkerInit, onProgress: (p: LevelProgress) => void): LevelWorker {
   const worker = new Worker(WORKER_ENTRY, { workerData: { ...init, entry: './worker.ts' } });
   let pending: { resolve: (r: LevelReply) => void; reject: (e: unknown) => void } | null = null;
   const fail = (e: unknown): void => {
@@ -29,7 +29,11 @@ function startWorker(init: WorkerInit): LevelWorker {
     pending = null;
     p?.reject(e);
   };
-  worker.on('message', (reply: LevelReply) => {
+  worker.on('message', (reply: LevelReply | LevelProgress) => {
+    if (reply.kind === 'progress') {
+      onProgress(reply);
+      return;
+    }
     const p = pending;
     pending = null;
     p?.resolve(reply);
@@ -71,7 +75,16 @@ export async function exploreParallel(config: AllocatorConfig, options: ExploreO
     deadline,
     root: FingerprintSet.pairs([rootFingerprint]),
   };
-  const workers = Array.from({ length: options.workers }, () => startWorker(init));
+  // Progress inside a level: each worker's latest counts, summed (new states as each replica sees them).
+  const latest = new Map<number, LevelProgress>();
+  let level = 1;
+  const workers = Array.from({ length: options.workers }, (_, w) =>
+    startWorker(init, (p) => {
+      latest.set(w, p);
+      const sum = [...latest.values()].reduce((a, x) => ({ transitions: a.transitions + x.transitions, fresh: a.fresh + x.fresh }), { transitions: 0, fresh: 0 });
+      options.onProgress?.({ level, transitions: transitions + sum.transitions, distinctStates: seen.size + sum.fresh, elapsedMs: Date.now() - started });
+    }),
+  );
   let frontier: number[] = [0];
   let known: Uint32Array = new Uint32Array(0);
   let transitions = 0;
@@ -96,6 +109,8 @@ export async function exploreParallel(config: AllocatorConfig, options: ExploreO
 
   try {
     for (let depth = 0; depth < options.depth; depth++) {
+      level = depth + 1;
+      latest.clear();
       const nodeShares = shares(frontier, options.workers);
       const replies = await Promise.all(workers.map((w, i) => w.run({ paths: (nodeShares[i] as number[]).map((n) => paths.path(n)), known })));
       const next: number[] = [];

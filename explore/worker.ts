@@ -8,6 +8,7 @@ import type { CommandData } from '../properties/commandData.ts';
 import type { FailureName } from '../properties/runnerApi.ts';
 import { expand, searchSpace } from './expand.ts';
 import { FingerprintSet } from './stores.ts';
+import { PROGRESS_MS } from './explorer.ts';
 
 export interface WorkerInit {
   readonly config: AllocatorConfig;
@@ -37,9 +38,17 @@ export interface WorkerExpansion {
 }
 
 export interface LevelReply {
+  readonly kind: 'level';
   /** One per path expanded, in order; fewer than asked if it stopped at a violation or the deadline. */
   readonly expansions: readonly WorkerExpansion[];
   readonly timedOut: boolean;
+}
+
+/** Sent every PROGRESS_MS inside a level: the transitions and new states (by this replica) so far. */
+export interface LevelProgress {
+  readonly kind: 'progress';
+  readonly transitions: number;
+  readonly fresh: number;
 }
 
 const port = parentPort;
@@ -53,7 +62,15 @@ port.on('message', (request: LevelRequest) => {
   seen.addPairs(request.known);
   const expansions: WorkerExpansion[] = [];
   let timedOut = false;
+  let transitions = 0;
+  let freshCount = 0;
+  let lastProgress = Date.now();
   for (const path of request.paths) {
+    if (Date.now() - lastProgress >= PROGRESS_MS) {
+      lastProgress = Date.now();
+      const progress: LevelProgress = { kind: 'progress', transitions, fresh: freshCount };
+      port.postMessage(progress);
+    }
     if (Date.now() > init.deadline) {
       timedOut = true;
       break;
@@ -66,8 +83,10 @@ port.on('message', (request: LevelRequest) => {
       fresh[3 * i + 2] = f.fingerprint.lo;
     });
     expansions.push({ transitions: e.transitions, fresh, violation: e.violation });
+    transitions += e.transitions;
+    freshCount += e.fresh.length;
     if (e.violation !== null) break;
   }
-  const reply: LevelReply = { expansions, timedOut };
+  const reply: LevelReply = { kind: 'level', expansions, timedOut };
   port.postMessage(reply);
 });

@@ -384,7 +384,8 @@ function runFault(fault: FaultName, seeds: readonly number[], options: MatrixOpt
   const ce = first?.counterexample ?? null;
   if (first !== null && ce !== null) {
     const runIndex = first.attempt.runIndex;
-    const exact = runIndex === null ? null : { profile: ce.profile, runs: runIndex + 1, seed: first.attempt.seed };
+    // The measured workload (runIndex null) is judged before a profile's first run: --runs 1 repeats it.
+    const exact = { profile: ce.profile, runs: runIndex === null ? 1 : runIndex + 1, seed: first.attempt.seed };
     const kept = keepRepro(fault, ce, exact, options, deps);
     if (!kept.ok) return kept;
     repro = kept.value.repro;

@@ -13,6 +13,7 @@ import type { SuiteCommand } from './commands/index.ts';
 import { commandFromData } from './commands/index.ts';
 import type { Program } from './arbitraries.ts';
 import { makeProgramArbitrary } from './arbitraries.ts';
+import { isMeasuredFailure } from './runnerApi.ts';
 import type { Counterexample, ProfileResult, RunOptions, RunOutcome, StepRecord, SuiteOptions, SuiteResult } from './runnerApi.ts';
 import type { StepFailure, StepObserver } from './session.ts';
 import { Session } from './session.ts';
@@ -206,10 +207,14 @@ function runNext(ps: ProfileSearch, options: SuiteOptions, shard: Shard): Search
     ps.warmChecked = true;
     const warm = checkWarmPoolHitRate(ps.config);
     if (warm !== null && !warm.passed && warm.invariant !== null) {
-      const commands = warm.workload.commands;
+      // The workload is judged by every invariant first: a bug that breaks one is reported by that
+      // check (and shrunk like any counterexample), not by the hit rate it happens to disturb.
+      const judged = runCommands(ps.config, warm.workload.commands);
+      const outcome = judged.passed ? { invariant: warm.invariant, step: warm.workload.commands.length, message: warm.message } : judged;
+      const commands = isMeasuredFailure(outcome.invariant) ? warm.workload.commands : warm.workload.commands.slice(0, outcome.step);
       return {
         kind: 'failed',
-        counterexample: { profile: ps.profile, config: ps.config, faults: options.faults, seed: options.seed, path: null, commands, invariant: warm.invariant, step: commands.length, message: warm.message, runIndex: null },
+        counterexample: { profile: ps.profile, config: ps.config, faults: options.faults, seed: options.seed, path: null, commands, invariant: outcome.invariant, step: outcome.step, message: outcome.message, runIndex: null },
       };
     }
   }
