@@ -97,7 +97,13 @@ interface WorkloadPlan {
  * workloads' call sites only ever see the real allocator; best of 3). `harness` defaults to this
  * module's own functions (figures then mix both allocators at one call site: tests only).
  */
-export function runAllocatorBench(impl: ImplApi, scale: number, harness?: WorkloadsModule): AllocatorFigures {
+/** `--config FILE --profile NAME`: the workloads run on that profile with the file's fields over it. */
+export interface CustomConfig {
+  readonly profile: string;
+  readonly overrides: Readonly<Record<string, unknown>>;
+}
+
+export function runAllocatorBench(impl: ImplApi, scale: number, harness?: WorkloadsModule, custom?: CustomConfig): AllocatorFigures {
   const iters = Math.max(10_000, Math.round(1_000_000 * scale));
   // Every random stream is drawn here, before any timed loop.
   const mixed256 = mixedStream(256, iters, SEED);
@@ -108,7 +114,9 @@ export function runAllocatorBench(impl: ImplApi, scale: number, harness?: Worklo
   const bareOps = bare.ops / bare.seconds;
   const freelist = best(3, () => freelistLoop(mixed256));
   const freelistOps = freelist.ops / freelist.seconds;
-  const fresh = (extra: Parameters<typeof impl.profileConfig>[1] = {}) => impl.createAllocator(impl.profileConfig('default', extra));
+  const base = custom?.profile ?? 'default';
+  const over = (custom?.overrides ?? {}) as Parameters<typeof impl.profileConfig>[1];
+  const fresh = (extra: Parameters<typeof impl.profileConfig>[1] = {}) => impl.createAllocator(impl.profileConfig(base, { ...over, ...extra }));
   const classCount = fresh().view.classCount;
   let warm256: (number | null)[] = [];
   const plans: WorkloadPlan[] = [

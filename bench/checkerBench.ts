@@ -235,13 +235,15 @@ function bestOf(repeats: number, pass: () => void): number {
 
 export interface CheckerPlan {
   readonly profile: string;
+  /** Config fields laid over the profile (`--config FILE`). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
   readonly programs: number;
   readonly checkedRepeats: number;
   readonly implOnlyRepeats: number;
 }
 
 export function runCheckerProfile(suite: SuiteModule, plan: CheckerPlan): CheckerProfileFigures {
-  const config = suite.profileConfig(plan.profile);
+  const config = suite.profileConfig(plan.profile, (plan.overrides ?? {}) as Partial<AllocatorConfig>);
   const streams = sampleStreams(suite, config, plan.programs);
   const programs = streams.map((s) => s.map(suite.commandFromData));
 
@@ -300,12 +302,15 @@ export interface CheckerFigures {
   readonly default: CheckerProfileFigures;
   /** The tiny profile (512-byte SuperSlabs: the checks are cheap). */
   readonly tiny: CheckerProfileFigures;
+  /** With `--config FILE`: the engineer's configuration. */
+  readonly custom?: CheckerProfileFigures;
 }
 
-export function runCheckerBench(suite: SuiteModule, scale: number): CheckerFigures {
+export function runCheckerBench(suite: SuiteModule, scale: number, custom?: { readonly profile: string; readonly overrides: Readonly<Record<string, unknown>> }): CheckerFigures {
   const n = (base: number): number => Math.max(10, Math.round(base * scale));
   return {
     default: runCheckerProfile(suite, { profile: 'default', programs: n(200), checkedRepeats: 3, implOnlyRepeats: 10 }),
     tiny: runCheckerProfile(suite, { profile: 'tiny', programs: n(1000), checkedRepeats: 3, implOnlyRepeats: 10 }),
+    ...(custom !== undefined ? { custom: runCheckerProfile(suite, { profile: custom.profile, overrides: custom.overrides, programs: n(500), checkedRepeats: 3, implOnlyRepeats: 10 }) } : {}),
   };
 }

@@ -43,6 +43,8 @@ export interface FaultPlan {
   readonly faultTimeMs: number;
   readonly cleanTimeMs: number;
   readonly keepRepros: boolean;
+  /** `--config FILE --profile NAME`: the matrix searches that configuration. */
+  readonly custom?: { readonly profile: string; readonly overrides: Readonly<Record<string, unknown>> };
   readonly onProgress?: (label: string, done: number, total: number) => void;
 }
 
@@ -59,6 +61,7 @@ export function runFaultBench(suite: SuiteModule, plan: FaultPlan): FaultFigures
         minimizeTimeMs: suite.MINIMIZE_TIME_MS,
         outDir: dir,
         faults: suite.FAULT_NAMES,
+        ...(plan.custom !== undefined ? { custom: plan.custom } : {}),
         ...(plan.onProgress !== undefined ? { onProgress: plan.onProgress } : {}),
       },
       { runSuite: suite.runSuite, runCommands: suite.runCommands },

@@ -12,6 +12,9 @@ import { runAllocatorBench, type AllocatorFigures } from './allocatorBench.ts';
 import { loadBundledImpl, loadBundledSuite, loadBundledWorkloads } from './bundle.ts';
 import { CHECKER_SEED, runCheckerBench, type CheckerFigures, type CheckerProfileFigures } from './checkerBench.ts';
 import { runFaultBench, type FaultFigures } from './faultBench.ts';
+import { loadConfigFile } from '../cli/configFile.ts';
+import { formatError } from '../cli/errors.ts';
+import { PROFILE_NAMES } from '../impl/index.ts';
 
 const SECTIONS = ['allocator', 'checker', 'faults'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -28,6 +31,7 @@ const FULL = { scale: 1, seeds: 10, faultTimeMs: 3000, cleanTimeMs: 2000 };
 const QUICK = { scale: 0.1, seeds: 3, faultTimeMs: 1000, cleanTimeMs: 500 };
 
 const USAGE = `usage: npm run bench -- [--json] [--quick] [--scale X] [--only allocator,checker,faults] [--keep-repros]
+                       [--config FILE [--profile NAME]]
 
   --json         stdout holds only the JSON document (docs/bench.md); progress, if any, on stderr
   --quick        scale everything down (scale ${QUICK.scale}, ${QUICK.seeds} seeds of ${QUICK.faultTimeMs / 1000} s per fault): to try it out
@@ -35,6 +39,9 @@ const USAGE = `usage: npm run bench -- [--json] [--quick] [--scale X] [--only al
                  (default ${FULL.scale}; ${QUICK.scale} with --quick)
   --only LIST    run only these sections (comma-separated): ${SECTIONS.join(', ')}
   --keep-repros  keep the kill matrix's repro files (written under the OS temp directory) and print where
+  --config FILE  your own configuration (config fields laid over --profile NAME, default: default):
+                 the allocator workloads and the kill matrix run on it, and the checker section
+                 measures it as a third profile ("custom")
 `;
 
 interface Options {
@@ -43,15 +50,16 @@ interface Options {
   readonly scale: number;
   readonly sections: ReadonlySet<Section>;
   readonly keepRepros: boolean;
+  readonly custom: { readonly profile: string; readonly overrides: Readonly<Record<string, unknown>> } | undefined;
 }
 
 /** Options, or the one line to print before exiting 2 (or 'help'). */
 function parseBenchArgs(argv: readonly string[]): Options | 'help' | { readonly error: string } {
-  let values: { json?: boolean; quick?: boolean; scale?: string; only?: string; 'keep-repros'?: boolean; help?: boolean };
+  let values: { json?: boolean; quick?: boolean; scale?: string; only?: string; 'keep-repros'?: boolean; help?: boolean; config?: string; profile?: string };
   try {
     values = parseArgs({
       args: [...argv],
-      options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, only: { type: 'string' }, 'keep-repros': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, only: { type: 'string' }, 'keep-repros': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, config: { type: 'string' }, profile: { type: 'string' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -74,7 +82,16 @@ function parseBenchArgs(argv: readonly string[]): Options | 'help' | { readonly 
     }
     sections = new Set(names as Section[]);
   }
-  return { json: values.json === true, quick, scale, sections, keepRepros: values['keep-repros'] === true };
+  let custom: Options['custom'];
+  if (values.profile !== undefined && values.config === undefined) return { error: '--profile goes with --config FILE' };
+  if (values.config !== undefined) {
+    const profile = values.profile ?? 'default';
+    if (!PROFILE_NAMES.includes(profile)) return { error: `unknown profile "${profile}"; known: ${PROFILE_NAMES.join(', ')}` };
+    const c = loadConfigFile(values.config, profile);
+    if (!c.ok) return { error: formatError(c.error) };
+    custom = { profile, overrides: c.value.overrides };
+  }
+  return { json: values.json === true, quick, scale, sections, keepRepros: values['keep-repros'] === true, custom };
 }
 
 // --- the human table -------------------------------------------------------------------------
@@ -122,6 +139,7 @@ function printChecker(f: CheckerFigures): void {
     );
   row(f.default);
   row(f.tiny);
+  if (f.custom !== undefined) row({ ...f.custom, profile: `${f.custom.profile}+config` });
   console.log('  checked: a Session per program, model + every invariant after every step (best of 3)');
   console.log('  impl alone: the same executed steps as direct calls on a fresh createAllocator per program (best of 10)');
   console.log('  whole search: fast-check over the same runs at the same seed (generation + checked replay)');
@@ -251,7 +269,7 @@ async function main(): Promise<void> {
   const suite = needSuite ? await loadBundledSuite() : null;
   if (suite !== null && o.sections.has('checker')) {
     progress('bench: checker throughput (default, then tiny profile)...');
-    report.checker = runCheckerBench(suite, o.scale);
+    report.checker = runCheckerBench(suite, o.scale, o.custom);
     done();
     if (human) {
       printChecker(report.checker);
@@ -260,7 +278,7 @@ async function main(): Promise<void> {
   }
   if (o.sections.has('allocator')) {
     progress('bench: allocator workloads...');
-    report.allocator = runAllocatorBench(await loadBundledImpl(), o.scale, await loadBundledWorkloads());
+    report.allocator = runAllocatorBench(await loadBundledImpl(), o.scale, await loadBundledWorkloads(), o.custom);
     done();
     if (human) {
       printAllocator(report.allocator);
@@ -273,6 +291,7 @@ async function main(): Promise<void> {
       faultTimeMs: faultPlan.faultTimeMs,
       cleanTimeMs: faultPlan.cleanTimeMs,
       keepRepros: o.keepRepros,
+      ...(o.custom !== undefined ? { custom: o.custom } : {}),
       onProgress: (label, k, total) => progress(`bench: kill matrix ${k}/${total}: ${label}`),
     });
     done();
