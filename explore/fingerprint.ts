@@ -3,7 +3,8 @@
 // by a permutation of thread ids get the same fingerprint.
 //
 // What is in a fingerprint, and why that is enough (soundness):
-// - every SuperSlab's tier, counters, masks and every slab's metadata (owners renamed); registry,
+// - every SuperSlab's tier, counters, masks and lookups (registered flag, live bytes, per-class slab
+//   counts) and every slab's metadata and lookups (stride, held flag, live bitmap; owners renamed); registry,
 //   by-class lists, EMPTY and orphan lists in their order; active slot counts, soft caps, class
 //   hints, the reserve; per thread (in renamed order) its caches, current slabs, warm pools and
 //   pages; the route profile; the pool's chunks;
@@ -98,9 +99,9 @@ function collect(view: AllocatorView, model: Model): Collected {
   const parts: string[] = [`B${bytesHash(view)}`];
   const owners: number[] = [];
   for (const ss of view.superslabs()) {
-    parts.push(`S${ss.base}:${ss.tier}:${ss.totalActive}:${ss.emptyMask}:${ss.inReserve ? 1 : 0}`);
+    parts.push(`S${ss.base}:${ss.tier}:${ss.totalActive}:${ss.emptyMask}:${ss.inReserve ? 1 : 0}:${ss.registered ? 1 : 0}:${ss.liveBytes}:${ss.classSlabs.join('.')}`);
     for (const s of ss.slabs) {
-      parts.push(`${s.state[0]}${s.cls},${s.capacity},${s.carved},${s.used},${s.usedDelta},${s.activeDelta},${s.freelistHead},${s.remoteHead},${s.remoteCount}`);
+      parts.push(`${s.state[0]}${s.cls},${s.capacity},${s.carved},${s.used},${s.usedDelta},${s.activeDelta},${s.freelistHead},${s.remoteHead},${s.remoteCount},${s.stride},${s.strideShift},${s.held},${s.deltaThreshold},${s.cls >= 0 ? view.liveBitmap(s.slabId).join('.') : ''}`);
       owners.push(s.owner);
     }
   }

@@ -22,6 +22,8 @@ import {
   TrimCommand,
   WriteCommand,
 } from './commands/index.ts';
+import { MisuseCommand, ReadBytesCommand, StatsCommand, UsableSizeCommand, WriteBytesCommand } from './commands/index.ts';
+import { ARG_TARGETS, MISUSE_METHODS } from './commandData.ts';
 
 export const BAD_FREE_KINDS: readonly BadFreeKind[] = ['double', 'interior', 'foreign', 'stale', 'forged'];
 
@@ -38,9 +40,15 @@ export const BASE_WEIGHTS: Readonly<Record<CommandKind, number>> = {
   setRouteProfile: 1,
   trim: 1,
   badFree: 4,
+  // Every other public method, on every class of argument (see properties/commands/argTarget.ts).
+  usableSize: 1,
+  readBytes: 1,
+  writeBytes: 1,
+  misuse: 1,
+  stats: 1,
 };
 
-const OPTIONAL_KINDS: readonly CommandKind[] = ['free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree'];
+const OPTIONAL_KINDS: readonly CommandKind[] = ['free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats'];
 
 /** What one run switches on. */
 export interface Swarm {
@@ -136,6 +144,7 @@ export function makeCommandArbitrary(config: AllocatorConfig, swarm: Swarm = ful
   const cls = fc.oneof(fc.constantFrom(...swarm.classes), fc.integer({ min: 0, max: config.strides.length - 1 }));
   // Small refs name the oldest blocks, -1 the newest.
   const ref = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 31 }) }, { weight: 1, arbitrary: fc.constant(-1) });
+  const argTarget = fc.constantFrom(...ARG_TARGETS);
   const byKind: Record<CommandKind, fc.Arbitrary<SuiteCommand>> = {
     alloc: fc.tuple(thread, sizeArbitrary(config, swarm)).map(([t, s]) => new AllocCommand(t, s)),
     free: fc.tuple(thread, ref).map(([t, r]) => new FreeCommand(t, r)),
@@ -157,6 +166,11 @@ export function makeCommandArbitrary(config: AllocatorConfig, swarm: Swarm = ful
     badFree: fc
       .tuple(thread, fc.constantFrom(...swarm.badKinds), ref, fc.nat({ max: 999 }))
       .map(([t, k, r, o]) => new BadFreeCommand(t, k, r, o)),
+    usableSize: fc.tuple(argTarget, ref, fc.nat({ max: 999 })).map(([k, r, o]) => new UsableSizeCommand(k, r, o)),
+    readBytes: fc.tuple(argTarget, ref, fc.nat({ max: 999 })).map(([k, r, o]) => new ReadBytesCommand(k, r, o)),
+    writeBytes: fc.tuple(argTarget, ref, fc.nat({ max: 999 })).map(([k, r, o]) => new WriteBytesCommand(k, r, o)),
+    misuse: fc.tuple(fc.constantFrom(...MISUSE_METHODS), fc.nat({ max: 9 })).map(([m, v]) => new MisuseCommand(m, v)),
+    stats: fc.constant(new StatsCommand()),
   };
   const weighted = [...swarm.enabled].map((k) => ({ weight: BASE_WEIGHTS[k], arbitrary: byKind[k] }));
   return fc.oneof(...weighted);
