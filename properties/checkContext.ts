@@ -83,6 +83,8 @@ export interface StepSnapshot {
   readonly stats: AllocatorStats;
   /** Mapped region bases before the step. */
   readonly regionBases: readonly number[];
+  /** Warm-pool entries per thread and class (index thread * classCount + cls) before the step. */
+  readonly warmLengths: readonly number[];
 }
 
 /** Where a free block sits. */
@@ -306,7 +308,7 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
     });
   }
   const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
-  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()] };
+  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)) };
 }
 
 /** Utilization threshold in live bytes. */

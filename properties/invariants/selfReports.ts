@@ -170,16 +170,46 @@ export function slotStatsClause(ctx: CheckContext): Violation | null {
   if (now.stages.stage3 - pre.stages.stage3 < appeared) return { message: `stats() counts ${now.stages.stage3 - pre.stages.stage3} Stage 3 hits, the suite saw ${appeared} SuperSlabs mapped` };
   if (d(ctx, 'rebinds') > now.stages.stage1 - pre.stages.stage1) return { message: `stats() counts ${d(ctx, 'rebinds')} rebinds but only ${now.stages.stage1 - pre.stages.stage1} Stage 1 hits` };
   if (d(ctx, 'remoteDrainReleases') > releases) return { message: `stats() counts ${d(ctx, 'remoteDrainReleases')} remote-drain releases among ${releases} releases` };
-  if (allocClass >= 0) {
-    const prefills = (now.warmPrefills[allocClass] as number) - (pre.warmPrefills[allocClass] as number);
-    const acquired = sumStages(now.stagesByClass[allocClass] as StageCounters, ACQUIRE_STAGES) - sumStages(pre.stagesByClass[allocClass] as StageCounters, ACQUIRE_STAGES);
-    if (prefills > acquired) return { message: `stats().warmPrefills[${allocClass}] moved by ${prefills}, but only ${acquired} slabs were acquired` };
+  if (ev.kind === 'alloc' && allocClass >= 0) {
+    const v = warmStats(ctx, now, allocClass, ev.thread, adoptions);
+    if (v !== null) return v;
   }
   const overflow = d(ctx, 'tlsOverflowDrains');
   if (overflow > (ev.kind === 'free' && ev.result.ok ? 1 : 0)) return { message: `stats().tlsOverflowDrains moved by ${overflow} in a ${ev.kind} step` };
   if (d(ctx, 'orphansPublished') !== moves.published) {
     return { message: `stats().orphansPublished moved by ${d(ctx, 'orphansPublished')}, the suite saw ${moves.published} slabs published as orphans` };
   }
+  return null;
+}
+
+/**
+ * The warm-pool counters of an alloc of class c by thread t: prefills are acquisitions; every
+ * acquisition of a refill follows a miss; a hit pops an entry the pool had, was prefilled with or got back;
+ * adoptions take orphans that existed before the step; TinyHeap classes have no warm pool.
+ */
+function warmStats(ctx: CheckContext, now: AllocatorStats, c: number, t: number, adoptions: number): Violation | null {
+  const pre = ctx.pre.stats;
+  const delta = (k: 'warmHits' | 'warmMisses' | 'warmPrefills'): number => (now[k][c] as number) - (pre[k][c] as number);
+  const acquired = sumStages(now.stagesByClass[c] as StageCounters, ACQUIRE_STAGES) - sumStages(pre.stagesByClass[c] as StageCounters, ACQUIRE_STAGES);
+  let orphans = 0;
+  for (const ss of ctx.pre.superslabs.values()) {
+    ss.slabStates.forEach((st, i) => {
+      if (st === 'ACTIVE' && ss.slabClasses[i] === c && ss.slabOwners[i] === -1) orphans++;
+    });
+  }
+  if (adoptions > orphans) return { message: `stats() counts ${adoptions} Stage 0 adoptions for class ${c}, but only ${orphans} orphan slabs of it existed` };
+  const heapClass = (ctx.config.tinyHeapClasses & (1 << c)) !== 0;
+  const hits = delta('warmHits');
+  const misses = delta('warmMisses');
+  const prefills = delta('warmPrefills');
+  if (heapClass && (hits !== 0 || misses !== 0 || prefills !== 0)) return { message: `stats() moved the warm-pool counters of TinyHeap class ${c}, which has no warm pool` };
+  if (prefills > acquired) return { message: `stats().warmPrefills[${c}] moved by ${prefills}, but only ${acquired} slabs were acquired` };
+  if (!heapClass && misses < acquired - prefills) return { message: `stats().warmMisses[${c}] moved by ${misses}, but ${acquired - prefills} refill acquisitions each follow a miss` };
+  // A hit pops an entry the pool held, was prefilled with, or got back in the reclaim (a slab of t's).
+  const had = ctx.pre.warmLengths[t * ctx.view.classCount + c] ?? 0;
+  let owned = 0;
+  for (const s of ctx.post.slabs().values()) if (s.state === 'ACTIVE' && s.cls === c && s.owner === t) owned++;
+  if (hits > had + prefills + owned) return { message: `stats().warmHits[${c}] moved by ${hits}, but t${t}'s warm pool held ${had} slabs, got ${prefills} by prefill and t${t} owns ${owned} of class ${c}` };
   return null;
 }
 
