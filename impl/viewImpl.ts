@@ -276,13 +276,14 @@ class HeapView implements AllocatorView {
 
   liveBitmap(id: number): readonly number[] {
     const h = this.h;
-    const slab = this.slab(id);
-    if (slab === undefined || slab.cls < 0) return [];
+    if (!Number.isInteger(id) || id < 0 || id >= h.regionLimit * h.slabsPerSS || (h.slabCls[id] as number) < 0) return [];
     const k = Math.floor(id / h.slabsPerSS);
     const bits = h.liveBits[k];
     if (bits === undefined) return [];
     const from = (id - k * h.slabsPerSS) * h.bitmapWords;
-    return Array.from(bits.subarray(from, from + Math.ceil(slab.capacity / 32)));
+    const out = new Array<number>(Math.ceil((h.slabCapacity[id] as number) / 32));
+    for (let w = 0; w < out.length; w++) out[w] = bits[from + w] as number;
+    return out;
   }
 
   readU8(addr: number): number {

@@ -36,7 +36,7 @@ export function strideClause(ctx: StateContext): Violation | null {
 }
 
 /**
- * census: the live bitmap of every bound slab marks exactly the model's live blocks of it, and each
+ * census: the live bitmap of every ACTIVE slab marks exactly the model's live blocks of it, and each
  * SuperSlab's live bytes are the strides of the model's live blocks in it.
  */
 export function liveLookupClause(ctx: StateContext): Violation | null {
@@ -56,7 +56,8 @@ export function liveLookupClause(ctx: StateContext): Violation | null {
     const want = bytesBySs.get(ss.base) ?? 0;
     if (ss.liveBytes !== want) return { message: `SuperSlab ${hex(ss.base)} records ${ss.liveBytes} live bytes, the model's live blocks in it take ${want}` };
     for (const s of ss.slabs) {
-      if (s.cls < 0) continue;
+      // The free path consults the bitmap of ACTIVE slabs only (binding clears it).
+      if (s.state !== 'ACTIVE') continue;
       const v = bitmapDifference(ctx, s.slabId, s.ssBase, s.slabIndex, s.cls, liveBySlab.get(s.slabId));
       if (v !== null) return v;
     }
@@ -100,8 +101,10 @@ export function registryLookupClause(ctx: StateContext): Violation | null {
     if (ss.registered !== registered.has(ss.base)) {
       return { message: `SuperSlab ${hex(ss.base)} has its registered flag ${ss.registered ? 'set' : 'clear'}, but the registry list ${registered.has(ss.base) ? 'holds' : 'lacks'} it` };
     }
+    const boundTo = new Array<number>(view.classCount).fill(0);
+    for (const s of ss.slabs) if (s.cls >= 0 && s.cls < view.classCount && s.state !== 'UNUSED') boundTo[s.cls]++;
     for (let c = 0; c < view.classCount; c++) {
-      const bound = ss.slabs.filter((s) => s.cls === c && s.state !== 'UNUSED').length;
+      const bound = boundTo[c] as number;
       if ((ss.classSlabs[c] ?? 0) !== bound) {
         return { message: `SuperSlab ${hex(ss.base)} counts ${ss.classSlabs[c] ?? 0} slabs bound to class ${c}, ${bound} are` };
       }
