@@ -295,6 +295,12 @@ describe('every lookup structure is checked against the state it summarises', ()
     expect(judgeLying(s, patchSlab(slab.slabId, (x) => ({ ...x, deltaThreshold: x.deltaThreshold + 1 })), 'delta-zero')?.message).toMatch(/records delta threshold/);
   });
 
+  it('the route table the allocation path consults', () => {
+    const { s } = cachedState();
+    expect(judgeLying(s, { routes: (real) => real.routes().map((r, c) => (c === 2 ? 'POOL_ONLY' : r)) }, 'header')?.message).toMatch(/route table sends class 2 POOL_ONLY, profile conservative says TINY_FIRST/);
+    expect(judgeLying(s, { routeProfile: () => 'off' }, 'header')?.message).toMatch(/route profile is off, it was last set to conservative/);
+  });
+
   it('the Stage 2 hint never names a parked SuperSlab', () => {
     const threads = profileConfig('tiny-threads');
     const s = legal(threads, [A7, { kind: 'free', thread: 0, ref: 0 }, { kind: 'flush', thread: 0 }]);

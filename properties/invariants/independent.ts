@@ -5,7 +5,7 @@
 
 import type { CheckContext, Invariant, StateCheck, StepCheck } from '../checkContext.ts';
 import type { InvariantName } from '../commandData.ts';
-import { deltaThresholdClause, heldFlagClause, liveLookupClause, poolListClause, registryLookupClause, strideClause } from './lookups.ts';
+import { deltaThresholdClause, heldFlagClause, liveLookupClause, poolListClause, registryLookupClause, routeTableClause, strideClause } from './lookups.ts';
 import {
   badFreeStatsClause,
   bytesCallClause,
@@ -34,6 +34,7 @@ export const INDEPENDENT_CLAUSES: Readonly<Partial<Record<InvariantName, Clauses
   'tier-release': { step: [tierStatsClause] },
   'bad-free-rejected': { step: [badFreeStatsClause, misuseClause] },
   'usable-size': { step: [usableQueryClause] },
+  header: { state: [routeTableClause] },
   'data-integrity': { step: [bytesCallClause] },
 };
 

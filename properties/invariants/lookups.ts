@@ -6,7 +6,7 @@
 
 import type { StateContext, Violation } from '../checkContext.ts';
 import { hex } from '../events.ts';
-import { deltaThreshold, slabIdOfAddress, slabStartOf } from '../../model/index.ts';
+import { deltaThreshold, modelRouteOf, slabIdOfAddress, slabStartOf } from '../../model/index.ts';
 import { poolReportDifference } from '../poolWalk.ts';
 import type { HolderRole } from '../checkContext.ts';
 
@@ -135,6 +135,20 @@ export function heldFlagClause(ctx: StateContext): Violation | null {
     if (s.held !== want) {
       return { message: `slab ${s.slabId} (${s.state}, owner ${s.owner}) records held '${s.held}', its owner's structures say '${want}'`, slabId: s.slabId };
     }
+  }
+  return null;
+}
+
+/** header: the class → route table the allocation path consults is the one the model's route profile gives. */
+export function routeTableClause(ctx: StateContext): Violation | null {
+  const profile = ctx.model.routeProfile();
+  if (ctx.view.routeProfile() !== profile) return { message: `the route profile is ${ctx.view.routeProfile()}, it was last set to ${profile}` };
+  const routes = ctx.view.routes();
+  const classes = ctx.config.strides.length;
+  if (routes.length !== classes) return { message: `the route table has ${routes.length} entries for ${classes} classes` };
+  for (let c = 0; c < classes; c++) {
+    const want = modelRouteOf(profile, c, classes);
+    if (routes[c] !== want) return { message: `the route table sends class ${c} ${routes[c]}, profile ${profile} says ${want}` };
   }
   return null;
 }
