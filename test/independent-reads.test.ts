@@ -266,6 +266,12 @@ describe('every lookup structure is checked against the state it summarises', ()
     expect(v?.message).toMatch(/counts 1 slabs bound to class 1, 0 are/);
   });
 
+  it('membership in a by-class registry list follows the slabs bound to the class', () => {
+    const { s, ss } = cachedState();
+    const v = judgeLying(s, { registryByClass: (real, c) => (c === 1 ? [...real.registryByClass(1), ss.base] : real.registryByClass(c)) }, 'registry');
+    expect(v?.message).toMatch(/has 0 slabs bound to class 1 but is on the class's registry list/);
+  });
+
   it('the live bitmap: a cached block marked live, a live block unmarked', () => {
     const { s, slab } = cachedState();
     const word = s.view.liveBitmap(slab.slabId)[0] as number;
@@ -362,6 +368,13 @@ describe('every public method on every class of argument', () => {
         'data-integrity',
       ),
     ).toMatch(/threw TypeError: boom/);
+    const scribbles: Partial<Allocator> = {
+      writeBytes: (p: number) => {
+        s.hooks.pokeU8(p, s.view.readU8(p) ^ 0xff);
+        throw new RangeError('refused, after writing');
+      },
+    };
+    expect(judgeWith(scribbles, { kind: 'writeBytes', target: 'never', ref: 0, offset: 2 }, 'data-integrity')).toMatch(/refused writeBytes\(0x[0-9a-f]+ \(uncarved, slab \d+\), \d+ bytes\) changed the state: bytes of .* changed/);
     const writesAnyway: Partial<Allocator> = { writeBytes: () => undefined };
     expect(judgeWith(writesAnyway, { kind: 'writeBytes', target: 'live', ref: 0, offset: 0 }, 'data-integrity')).toMatch(/succeeded/);
     expect(judgeWith({ drain: () => undefined }, { kind: 'misuse', method: 'drain', variant: 1 }, 'bad-free-rejected')).toMatch(/drain\(t0, 4\) gave returned; expected RangeError/);
