@@ -301,7 +301,8 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
       slabClasses: ss.slabs.map((s) => s.cls),
       slabUsed: ss.slabs.map((s) => s.used + s.usedDelta),
       slabCarved: ss.slabs.map((s) => s.carved),
-      slabRemote: ss.slabs.map((s) => s.remoteCount),
+      // Walked, not the slab's remoteCount (a queue exists only on ACTIVE slabs).
+      slabRemote: ss.slabs.map((s) => (s.state === 'ACTIVE' ? (post.walk().remoteLength.get(s.slabId) ?? 0) : 0)),
       slabHeld: ss.slabs.map((s) => s.state === 'ACTIVE' && post.heldByOwner(s)),
       liveBytes: liveBytes.get(ss.base) ?? 0,
       slabOwners: ss.slabs.map((s) => s.owner),

@@ -165,7 +165,7 @@ export const emptyRecycled = defineInvariant({
         if (
           slab.state === 'ACTIVE' &&
           slab.used + slab.usedDelta === 0 &&
-          slab.remoteCount === 0 &&
+          (ctx.post.walk().remoteLength.get(slab.slabId) ?? 0) === 0 &&
           before.slabStates[at] === 'ACTIVE' &&
           before.slabClasses[at] === slab.cls &&
           // The same incarnation: a release in between (even an unmap and a remap of the whole
