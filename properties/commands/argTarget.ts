@@ -8,6 +8,7 @@
 //   pool      inside a pool region but no user pointer: a chunk header byte, a free chunk's payload
 //   range     not an address at all: 0, -1, 2^32, a fraction, NaN
 
+import { match } from 'ts-pattern';
 import type { ArgTarget } from '../commandData.ts';
 import { hex } from '../events.ts';
 import { slabStartOf } from '../../model/index.ts';
@@ -27,32 +28,31 @@ const pick = <T>(xs: readonly T[], k: number): T | undefined => (xs.length === 0
 /** The address `target` names in this state, or null when there is none (the command is skipped). */
 export function aimPointer(target: StepTarget, kind: ArgTarget, ref: number, offset: number): AimedPtr | null {
   const { model, config } = target;
-  switch (kind) {
-    case 'live': {
+  return match(kind)
+    .returnType<AimedPtr | null>()
+    .with('live', () => {
       const b = model.liveAt(ref);
       return b === undefined ? null : { ptr: b.ptr, text: `#${ref}` };
-    }
-    case 'freed': {
+    })
+    .with('freed', () => {
       const g = pick(model.graveyard(), ref);
       return g === undefined ? null : { ptr: g.ptr, text: `freed #${ref}` };
-    }
-    case 'interior': {
+    })
+    .with('interior', () => {
       const b = model.liveAt(ref);
       if (b === undefined) return null;
       const span = b.front === 'tiny' ? (config.strides[b.sizeClass] as number) - 2 : Math.max(1, b.sizeBytes - 1);
       if (span < 1) return null;
       const k = 1 + (offset % span);
       return { ptr: b.ptr + k, text: `interior #${ref}+${k}` };
-    }
-    case 'never':
-      return aimNever(target, offset);
-    case 'pool':
-      return aimPoolInside(target, offset);
-    case 'range': {
+    })
+    .with('never', () => aimNever(target, offset))
+    .with('pool', () => aimPoolInside(target, offset))
+    .with('range', () => {
       const ptr = pick(RANGE_PTRS, offset) as number;
       return { ptr, text: String(ptr) };
-    }
-  }
+    })
+    .exhaustive();
 }
 
 function aimNever(target: StepTarget, offset: number): AimedPtr {
