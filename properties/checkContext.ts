@@ -497,7 +497,7 @@ function walkHeap(post: PostState): HeapWalk {
       );
       tlsLength[tv.thread * view.classCount + cls] = n;
       if (n !== cv.tlsCount) problems.push({ message: `${name} holds ${n} blocks, tlsCount says ${cv.tlsCount}` });
-      if (cv.tlsCount > (config.tlsCap[cls] as number)) problems.push({ message: `${name} holds ${cv.tlsCount} blocks, over its cap ${config.tlsCap[cls]}` });
+      if (n > (config.tlsCap[cls] as number)) problems.push({ message: `${name} holds ${n} blocks (walked), over its cap ${config.tlsCap[cls]}` });
     });
   }
 
