@@ -133,6 +133,12 @@ function bareOpOf(d: CommandData, event: StepEvent | undefined): BareOp {
       if (event?.kind !== 'badFree') return { k: 'nop' };
       // The suite's forged byte: header ^ (1 + offset % 255).
       return { k: 'badFree', t: d.thread, ptr: event.ptr, forgedXor: d.bad === 'forged' ? 1 + (d.offset % 255) : 0 };
+    case 'usableSize':
+    case 'readBytes':
+    case 'writeBytes':
+    case 'misuse':
+    case 'stats':
+      return { k: 'nop' }; // queries and refused calls: no state the implementation-only replay needs
   }
 }
 

@@ -20,6 +20,11 @@ export function commandText(c: CommandData): string {
     .with({ kind: 'setRouteProfile' }, (x) => `setRouteProfile(${x.profile})`)
     .with({ kind: 'trim' }, () => 'trim()')
     .with({ kind: 'badFree' }, (x) => `badFree(t${x.thread}, ${x.bad}, #${x.ref}${x.bad === 'interior' || x.bad === 'foreign' || x.bad === 'forged' ? `, ${x.offset}` : ''})`)
+    .with({ kind: 'usableSize' }, (x) => (x.target === 'live' ? `usableSize(#${x.ref})` : `usableSize(${x.target} #${x.ref}, ${x.offset})`))
+    .with({ kind: 'readBytes' }, (x) => `readBytes(${x.target} #${x.ref}, ${x.offset})`)
+    .with({ kind: 'writeBytes' }, (x) => `writeBytes(${x.target} #${x.ref}, ${x.offset})`)
+    .with({ kind: 'misuse' }, (x) => `misuse(${x.method}, ${x.variant})`)
+    .with({ kind: 'stats' }, () => 'stats()')
     .exhaustive();
 }
 
@@ -28,6 +33,7 @@ export function commandThread(c: CommandData): number | null {
   return match(c)
     .with({ kind: 'alloc' }, { kind: 'free' }, { kind: 'drain' }, { kind: 'flush' }, { kind: 'threadExit' }, { kind: 'badFree' }, (x) => x.thread)
     .with({ kind: 'write' }, { kind: 'check' }, { kind: 'setSoftCap' }, { kind: 'setRouteProfile' }, { kind: 'trim' }, () => null)
+    .with({ kind: 'usableSize' }, { kind: 'readBytes' }, { kind: 'writeBytes' }, { kind: 'misuse' }, { kind: 'stats' }, () => null)
     .exhaustive();
 }
 
@@ -45,5 +51,10 @@ export function canonicalCommand(c: CommandData): CommandData {
     .with({ kind: 'setRouteProfile' }, (x) => ({ kind: 'setRouteProfile', profile: x.profile }))
     .with({ kind: 'trim' }, () => ({ kind: 'trim' }))
     .with({ kind: 'badFree' }, (x) => ({ kind: 'badFree', thread: x.thread, bad: x.bad, ref: x.ref, offset: x.offset }))
+    .with({ kind: 'usableSize' }, (x) => ({ kind: 'usableSize', target: x.target, ref: x.ref, offset: x.offset }))
+    .with({ kind: 'readBytes' }, (x) => ({ kind: 'readBytes', target: x.target, ref: x.ref, offset: x.offset }))
+    .with({ kind: 'writeBytes' }, (x) => ({ kind: 'writeBytes', target: x.target, ref: x.ref, offset: x.offset }))
+    .with({ kind: 'misuse' }, (x) => ({ kind: 'misuse', method: x.method, variant: x.variant }))
+    .with({ kind: 'stats' }, () => ({ kind: 'stats' }))
     .exhaustive();
 }

@@ -68,6 +68,8 @@ function numericFields(c: CommandData): readonly NumericField[] {
     .with({ kind: 'drain' }, () => ['cls'] as const)
     .with({ kind: 'setSoftCap' }, () => ['cls', 'cap'] as const)
     .with({ kind: 'alloc' }, { kind: 'flush' }, { kind: 'threadExit' }, { kind: 'setRouteProfile' }, { kind: 'trim' }, () => [] as const)
+    .with({ kind: 'usableSize' }, { kind: 'readBytes' }, { kind: 'writeBytes' }, () => ['ref', 'offset'] as const)
+    .with({ kind: 'misuse' }, { kind: 'stats' }, () => [] as const)
     .exhaustive();
 }
 

@@ -14,7 +14,7 @@ import type { Stats } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, makeConfig, resolveFaultNames, ROUTE_PROFILES } from '../impl/index.ts';
 import type { AllocatorConfig, FaultName } from '../impl/index.ts';
-import { INVARIANT_NAMES } from '../properties/commandData.ts';
+import { ARG_TARGETS, INVARIANT_NAMES, MISUSE_METHODS } from '../properties/commandData.ts';
 import type { BadFreeKind, CommandData, CommandKind } from '../properties/commandData.ts';
 import type { FailureName } from '../properties/runnerApi.ts';
 import { canonicalCommand } from './commandText.ts';
@@ -30,7 +30,7 @@ type _Covers = Exclude<FailureName, (typeof FAILURE_NAMES)[number]> extends neve
 const _covers: _Covers = true;
 void _covers;
 
-export const COMMAND_KINDS = ['alloc', 'free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree'] as const satisfies readonly CommandKind[];
+export const COMMAND_KINDS = ['alloc', 'free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats'] as const satisfies readonly CommandKind[];
 type _KindsCover = Exclude<CommandKind, (typeof COMMAND_KINDS)[number]> extends never ? true : never;
 const _kindsCover: _KindsCover = true;
 void _kindsCover;
@@ -166,6 +166,11 @@ const COMMAND_FIELDS: Readonly<Record<CommandKind, readonly string[]>> = {
   setRouteProfile: ['profile'],
   trim: [],
   badFree: ['thread', 'bad', 'ref', 'offset'],
+  usableSize: ['target', 'ref', 'offset'],
+  readBytes: ['target', 'ref', 'offset'],
+  writeBytes: ['target', 'ref', 'offset'],
+  misuse: ['method', 'variant'],
+  stats: [],
 };
 
 /** Validates one command against the config it will run on. */
@@ -190,6 +195,12 @@ export function parseCommand(raw: unknown, index: number, config: AllocatorConfi
         break;
       case 'bad':
         if (typeof v !== 'string' || !(BAD_FREE_KINDS as readonly string[]).includes(v)) return fail(`must be one of ${BAD_FREE_KINDS.join(', ')}`);
+        break;
+      case 'target':
+        if (typeof v !== 'string' || !(ARG_TARGETS as readonly string[]).includes(v)) return fail(`must be one of ${ARG_TARGETS.join(', ')}`);
+        break;
+      case 'method':
+        if (typeof v !== 'string' || !(MISUSE_METHODS as readonly string[]).includes(v)) return fail(`must be one of ${MISUSE_METHODS.join(', ')}`);
         break;
       case 'thread':
         if (!isInt(v) || v < 0 || v >= config.threads) return fail(`must be a thread 0..${config.threads - 1}`);

@@ -3,7 +3,8 @@
 // by a permutation of thread ids get the same fingerprint.
 //
 // What is in a fingerprint, and why that is enough (soundness):
-// - every SuperSlab's tier, counters, masks and every slab's metadata (owners renamed); registry,
+// - every SuperSlab's tier, counters, masks and lookups (registered flag, live bytes, per-class slab
+//   counts) and every slab's metadata and lookups (stride, held flag, live bitmap; owners renamed); registry,
 //   by-class lists, EMPTY and orphan lists in their order; active slot counts, soft caps, class
 //   hints, the reserve; per thread (in renamed order) its caches, current slabs, warm pools and
 //   pages; the route profile; the pool's chunks;
@@ -172,6 +173,10 @@ function collectSlabs(h: Hasher, view: AllocatorView, owners: number[]): void {
     h.num(ss.totalActive);
     h.num(ss.emptyMask);
     h.word(ss.inReserve ? 1 : 0);
+    // Lookup structures the free and alloc paths consult (independent reads): part of the state.
+    h.word(ss.registered ? 1 : 0);
+    h.num(ss.liveBytes);
+    h.list(ss.classSlabs);
     h.word(ss.slabs.length);
     for (const s of ss.slabs) {
       h.str(s.state);
@@ -184,6 +189,12 @@ function collectSlabs(h: Hasher, view: AllocatorView, owners: number[]): void {
       h.num(s.freelistHead);
       h.num(s.remoteHead);
       h.num(s.remoteCount);
+      h.num(s.stride);
+      h.num(s.strideShift);
+      h.str(String(s.held));
+      h.num(s.deltaThreshold);
+      if (s.cls >= 0) h.list(view.liveBitmap(s.slabId));
+      else h.word(0);
       owners.push(s.owner);
     }
   }

@@ -41,7 +41,17 @@ export interface SlabView {
   readonly remoteCount: number;
   readonly usedDelta: number;
   readonly activeDelta: number;
+  /** Lookup: the stride the free path divides by (0 while unbound). */
+  readonly stride: number;
+  /** Lookup: log2(stride) when a power of two (the free path's shift), else -1. */
+  readonly strideShift: number;
+  /** Lookup: how the owner holds the slab, as the slab records it (the release path consults it). */
+  readonly held: HeldName;
+  /** Lookup: metaLight flush threshold fixed at binding (0 while unbound). */
+  readonly deltaThreshold: number;
 }
+
+export type HeldName = 'none' | 'current' | 'warm' | 'page';
 
 export interface SuperSlabView {
   readonly base: number;
@@ -53,6 +63,12 @@ export interface SuperSlabView {
   readonly emptyMask: number;
   /** True while parked in the empty reserve (mapped, registered, no slot bound). */
   readonly inReserve: boolean;
+  /** Lookup: the per-SuperSlab registered flag the free path consults (beside the registry list). */
+  readonly registered: boolean;
+  /** Lookup: bytes (strides) of blocks live in the application, the tier's utilization numerator. */
+  readonly liveBytes: number;
+  /** Lookup: per class, slabs bound to it (ACTIVE or EMPTY): membership in that class's registry list. */
+  readonly classSlabs: readonly number[];
   readonly slabs: readonly SlabView[];
 }
 
@@ -167,6 +183,11 @@ export interface AllocatorView {
   routes(): readonly RouteKind[];
   pool(): PoolView;
   stats(): AllocatorStats;
+  /**
+   * Lookup: the live bitmap of a bound slab (the free path's double-free test), one bit per block,
+   * as 32-bit words covering its capacity; empty for an unbound slab or an unknown id.
+   */
+  liveBitmap(id: SlabId): readonly number[];
   /** Raw memory; throws RangeError for an address in no mapped region. */
   readU8(addr: number): number;
   /** Little-endian u32 at any byte address. */

@@ -21,6 +21,7 @@ import type { AllocatorConfig, RouteProfile } from './config.ts';
 import type {
   AllocatorStats,
   AllocatorView,
+  HeldName,
   PoolView,
   RouteKind,
   SlabStateName,
@@ -32,6 +33,8 @@ import type {
   TierName,
 } from './view.ts';
 
+const HELD_NAMES: readonly HeldName[] = ['none', 'current', 'warm', 'page'];
+const heldName = (code: number): HeldName => HELD_NAMES[code] ?? 'none';
 const stateName = (s: number): SlabStateName => (s === SLAB_ACTIVE ? 'ACTIVE' : s === SLAB_EMPTY ? 'EMPTY' : 'UNUSED');
 const tierName = (t: number): TierName => (t === TIER_HOT ? 'HOT' : t === TIER_DRAINING ? 'DRAINING' : 'FREE');
 const routeName = (r: number): RouteKind => (r === ROUTE_POOL_ONLY ? 'POOL_ONLY' : r === ROUTE_TINY_FIRST ? 'TINY_FIRST' : 'TINY_ONLY');
@@ -57,6 +60,10 @@ function slabView(h: Heap, g: number): SlabView {
     remoteCount: h.slabRemoteCount[g] as number,
     usedDelta: h.slabUsedDelta[g] as number,
     activeDelta: h.slabActiveDelta[g] as number,
+    stride: h.slabStride[g] as number,
+    strideShift: h.slabStrideShift[g] as number,
+    held: heldName(h.slabHeld[g] as number),
+    deltaThreshold: h.slabDeltaThreshold[g] as number,
   };
 }
 
@@ -70,6 +77,9 @@ function superslabView(h: Heap, k: number): SuperSlabView {
     totalActive: h.ssTotalActive[k] as number,
     emptyMask: h.ssEmptyMask[k] as number,
     inReserve: h.ssInReserve[k] === 1,
+    registered: h.ssRegistered[k] === 1,
+    liveBytes: h.ssLiveBytes[k] as number,
+    classSlabs: Array.from(h.ssClassSlabs.subarray(k * h.classCount, (k + 1) * h.classCount)),
     slabs,
   };
 }
@@ -262,6 +272,18 @@ class HeapView implements AllocatorView {
 
   stats(): AllocatorStats {
     return statsOf(this.a);
+  }
+
+  liveBitmap(id: number): readonly number[] {
+    const h = this.h;
+    if (!Number.isInteger(id) || id < 0 || id >= h.regionLimit * h.slabsPerSS || (h.slabCls[id] as number) < 0) return [];
+    const k = Math.floor(id / h.slabsPerSS);
+    const bits = h.liveBits[k];
+    if (bits === undefined) return [];
+    const from = (id - k * h.slabsPerSS) * h.bitmapWords;
+    const out = new Array<number>(Math.ceil((h.slabCapacity[id] as number) / 32));
+    for (let w = 0; w < out.length; w++) out[w] = bits[from + w] as number;
+    return out;
   }
 
   readU8(addr: number): number {

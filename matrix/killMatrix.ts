@@ -267,8 +267,8 @@ export const rerunCommandLine = (fault: FaultName, e: ExactSearch): string => `n
 /** A command whose block ref is negative (the generators name the k-th newest block -k). */
 function negativeRef(c: CommandData): boolean {
   return match(c)
-    .with({ kind: P.union('free', 'write', 'check', 'badFree') }, (x) => x.ref < 0)
-    .with({ kind: P.union('alloc', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim') }, () => false)
+    .with({ kind: P.union('free', 'write', 'check', 'badFree', 'usableSize', 'readBytes', 'writeBytes') }, (x) => x.ref < 0)
+    .with({ kind: P.union('alloc', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'misuse', 'stats') }, () => false)
     .exhaustive();
 }
 

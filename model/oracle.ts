@@ -30,16 +30,28 @@ export interface FreeVerdictDetail {
   readonly slabId?: number;
 }
 
-export function predictFree(view: AllocatorView, model: Model, ptr: number): FreeVerdictDetail {
+/** The pool as the caller walked it: mapped pool region bases and chunks in address order. */
+export interface PoolLayout {
+  readonly regions: readonly number[];
+  readonly chunks: readonly { readonly chunk: number; readonly userPtr: number; readonly chunkBytes: number }[];
+  readonly headerTag: number;
+}
+
+/** The pool as the pool itself reports it (for callers without a walk of their own). */
+export function reportedPoolLayout(view: AllocatorView): PoolLayout {
+  const pool = view.pool();
+  return { regions: pool.regions.map((r) => r.base), chunks: pool.blocks, headerTag: pool.headerTag };
+}
+
+export function predictFree(view: AllocatorView, model: Model, ptr: number, pool: PoolLayout = reportedPoolLayout(view)): FreeVerdictDetail {
   const config = view.config;
   if (ptr === 0) return { verdict: 'ok', reason: 'null is a no-op' };
   const headerAddr = ptr - 1;
-  const pool = view.pool();
   const ptrRegion = regionBaseOf(config, ptr);
-  if (pool.regions.some((r) => r.base === ptrRegion)) {
+  if (pool.regions.includes(ptrRegion)) {
     if (ptr === ptrRegion) return { verdict: 'invalid-pointer', reason: 'first byte of a pool region' };
     // The pool's chunk walk: the chunk whose bytes hold the tag byte.
-    const chunk = pool.blocks.find((b) => b.chunk <= headerAddr && headerAddr < b.chunk + b.chunkBytes);
+    const chunk = pool.chunks.find((b) => b.chunk <= headerAddr && headerAddr < b.chunk + b.chunkBytes);
     if (chunk === undefined) return { verdict: 'invalid-pointer', reason: 'in no pool chunk' };
     if (chunk.userPtr !== ptr) return { verdict: 'interior-pointer', reason: `inside pool chunk 0x${chunk.chunk.toString(16)}` };
     const tag = view.readU8(headerAddr);

@@ -3,7 +3,7 @@
 // target, so every run starts from the same allocator state), its reports parsed back.
 
 import { spawnSync } from 'node:child_process';
-import { match } from 'ts-pattern';
+import { match, P } from 'ts-pattern';
 import type { CommandData } from '../properties/commandData.ts';
 import { ensureDriver, NativeSetupError } from './build.ts';
 import type { NativeOptions, NativeTarget } from './target.ts';
@@ -39,7 +39,7 @@ export interface Hello {
 }
 
 /** Kinds a native alphabet leaves out: they have no malloc meaning. */
-export const NATIVE_EXCLUDED_KINDS = ['drain', 'flush', 'setSoftCap', 'setRouteProfile'] as const;
+export const NATIVE_EXCLUDED_KINDS = ['drain', 'flush', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats'] as const;
 
 /** The driver's line for a command, or the reason it has none. */
 export function driverLine(c: CommandData): string | { readonly reason: string } {
@@ -56,6 +56,9 @@ export function driverLine(c: CommandData): string | { readonly reason: string }
     .with({ kind: 'badFree', bad: 'foreign' }, (d) => `b ${d.thread} o ${d.ref} ${d.offset}`)
     .with({ kind: 'badFree', bad: 'forged' }, () => ({ reason: 'a forged-header free needs the test hook of the TypeScript implementation' }))
     .with({ kind: 'drain' }, { kind: 'flush' }, { kind: 'setSoftCap' }, { kind: 'setRouteProfile' }, (d) => ({ reason: `${d.kind} has no malloc meaning` }))
+    // The queries of the TypeScript implementation's own entry points (its view and RangeError
+    // contract); a native target's usable size is judged on every alloc instead.
+    .with({ kind: P.union('usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats') }, (d) => ({ reason: `${d.kind} queries the TypeScript implementation's own API` }))
     .exhaustive();
 }
 

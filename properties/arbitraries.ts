@@ -22,6 +22,9 @@ import {
   TrimCommand,
   WriteCommand,
 } from './commands/index.ts';
+import { MisuseCommand, ReadBytesCommand, StatsCommand, UsableSizeCommand, WriteBytesCommand } from './commands/index.ts';
+import { ARG_TARGETS, MISUSE_METHODS } from './commandData.ts';
+import type { ArgTarget, MisuseMethod } from './commandData.ts';
 
 export const BAD_FREE_KINDS: readonly BadFreeKind[] = ['double', 'interior', 'foreign', 'stale', 'forged'];
 
@@ -38,7 +41,16 @@ export const BASE_WEIGHTS: Readonly<Record<CommandKind, number>> = {
   setRouteProfile: 1,
   trim: 1,
   badFree: 4,
+  // Every other public method, on every class of argument (see properties/commands/argTarget.ts).
+  usableSize: 1,
+  readBytes: 1,
+  writeBytes: 1,
+  misuse: 1,
+  stats: 1,
 };
+
+/** Kinds that query or call with a bad argument: they share one slot of the command mix. */
+const QUERY_KINDS: readonly CommandKind[] = ['usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats'];
 
 const OPTIONAL_KINDS: readonly CommandKind[] = ['free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree'];
 
@@ -136,6 +148,7 @@ export function makeCommandArbitrary(config: AllocatorConfig, swarm: Swarm = ful
   const cls = fc.oneof(fc.constantFrom(...swarm.classes), fc.integer({ min: 0, max: config.strides.length - 1 }));
   // Small refs name the oldest blocks, -1 the newest.
   const ref = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 31 }) }, { weight: 1, arbitrary: fc.constant(-1) });
+  const argTarget = fc.constantFrom(...ARG_TARGETS);
   const byKind: Record<CommandKind, fc.Arbitrary<SuiteCommand>> = {
     alloc: fc.tuple(thread, sizeArbitrary(config, swarm)).map(([t, s]) => new AllocCommand(t, s)),
     free: fc.tuple(thread, ref).map(([t, r]) => new FreeCommand(t, r)),
@@ -157,8 +170,17 @@ export function makeCommandArbitrary(config: AllocatorConfig, swarm: Swarm = ful
     badFree: fc
       .tuple(thread, fc.constantFrom(...swarm.badKinds), ref, fc.nat({ max: 999 }))
       .map(([t, k, r, o]) => new BadFreeCommand(t, k, r, o)),
+    usableSize: fc.tuple(argTarget, ref, fc.nat({ max: 999 })).map(([k, r, o]) => new UsableSizeCommand(k, r, o)),
+    readBytes: fc.tuple(argTarget, ref, fc.nat({ max: 999 })).map(([k, r, o]) => new ReadBytesCommand(k, r, o)),
+    writeBytes: fc.tuple(argTarget, ref, fc.nat({ max: 999 })).map(([k, r, o]) => new WriteBytesCommand(k, r, o)),
+    misuse: fc.tuple(fc.constantFrom(...MISUSE_METHODS), fc.nat({ max: 9 })).map(([m, v]) => new MisuseCommand(m, v)),
+    stats: fc.constant(new StatsCommand()),
   };
-  const weighted = [...swarm.enabled].map((k) => ({ weight: BASE_WEIGHTS[k], arbitrary: byKind[k] }));
+  // The query and refused-call kinds share one slot of weight (they reach no deep state themselves);
+  // the programs get them interleaved by withQueries instead, so a swarm never enables them here.
+  const queries = [...swarm.enabled].filter((k) => QUERY_KINDS.includes(k));
+  const weighted = [...swarm.enabled].filter((k) => !QUERY_KINDS.includes(k)).map((k) => ({ weight: BASE_WEIGHTS[k], arbitrary: byKind[k] }));
+  if (queries.length > 0) weighted.push({ weight: 1, arbitrary: fc.oneof(...queries.map((k) => ({ weight: BASE_WEIGHTS[k], arbitrary: byKind[k] }))) });
   return fc.oneof(...weighted);
 }
 
@@ -348,6 +370,43 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
   return fc.oneof(...options);
 }
 
+/** One step in QUERY_EVERY gets a query after it (on average). */
+export const QUERY_EVERY = 12;
+
+/** FNV-1a of a string: the interleaving below is derived from the program's own commands. */
+function textHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The body with queries and refused calls interleaved: usableSize, readBytes, writeBytes on every
+ * class of argument, public methods called outside their domain, stats(). None changes the
+ * allocator's state (a refused free only counts itself), so the state the rest of the program
+ * reaches is the same with and without them. They are derived from the commands already drawn (a
+ * hash of each command and its position), not from new random draws, so the programs a seed gives
+ * stay the ones it gave before they existed: the search reaches the same deep states as fast.
+ */
+export function withQueries(body: readonly SuiteCommand[]): SuiteCommand[] {
+  const out: SuiteCommand[] = [];
+  body.forEach((command, i) => {
+    out.push(command);
+    const h = textHash(`${i}:${command.toString()}`);
+    if (h % QUERY_EVERY !== 0) return;
+    const pick = (h >>> 4) % 8;
+    const target = ARG_TARGETS[(h >>> 7) % ARG_TARGETS.length] as ArgTarget;
+    const ref = (h >>> 10) % 4 === 0 ? -1 : (h >>> 12) % 32;
+    const offset = (h >>> 17) % 1000;
+    if (pick <= 1) out.push(new UsableSizeCommand(target, ref, offset));
+    else if (pick <= 3) out.push(new ReadBytesCommand(target, ref, offset));
+    else if (pick <= 5) out.push(new WriteBytesCommand(target, ref, offset));
+    else if (pick === 6) out.push(new MisuseCommand(MISUSE_METHODS[(h >>> 7) % MISUSE_METHODS.length] as MisuseMethod, offset % 10));
+    else out.push(new StatsCommand());
+  });
+  return out;
+}
+
 /** Longest generated body per profile, in chunks (a command or a burst). */
 export function maxChunksFor(config: AllocatorConfig): number {
   return config.superslabSize <= 64 * 1024 ? 44 : 32;
@@ -360,7 +419,7 @@ export function makeProgramArbitrary(config: AllocatorConfig, maxChunks = maxChu
     const chunk = swarm.bursts ? fc.oneof({ weight: 5, arbitrary: single }, { weight: 3, arbitrary: makeScenarioArbitrary(config, swarm) }) : single;
     return fc.array(chunk, { minLength: 1, maxLength: maxChunks, size: 'max' }).map((chunks) => {
       const prefix: SuiteCommand[] = swarm.startProfile === null ? [] : [new SetRouteProfileCommand(swarm.startProfile)];
-      const body = [...prefix, ...chunks.flat()];
+      const body = withQueries([...prefix, ...chunks.flat()]);
       return { swarm, commands: swarm.epilogue ? [...body, ...epilogueOf(config, body)] : body };
     });
   });

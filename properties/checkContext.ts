@@ -4,12 +4,14 @@
 // a capacity and detects cycles by the set of visited nodes: a broken list is reported, never hangs.
 
 import { match } from 'ts-pattern';
-import type { Allocator, AllocatorConfig, AllocatorView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
+import type { Allocator, AllocatorConfig, AllocatorStats, AllocatorView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
 import type { Model } from '../model/index.ts';
 import { headerByteOf, regionBaseOf, slabIdOfAddress, slabStartOf, superslabUsableBytes } from '../model/index.ts';
 import type { StepEvent } from './events.ts';
 import { hex } from './events.ts';
+import type { PoolWalk } from './poolWalk.ts';
+import { walkPool } from './poolWalk.ts';
 
 export interface Violation {
   readonly message: string;
@@ -68,6 +70,8 @@ export interface SuperSlabSnapshot {
   readonly slabHeld: readonly boolean[];
   /** Bytes (class strides) of blocks the model held live in it. */
   readonly liveBytes: number;
+  /** Owner thread per slab (-1 for none). */
+  readonly slabOwners: readonly number[];
 }
 
 export interface StepSnapshot {
@@ -75,6 +79,12 @@ export interface StepSnapshot {
   /** ACTIVE slots per class, counted from the slab states (not the implementation's counter). */
   readonly activeCounted: readonly number[];
   readonly softCaps: readonly number[];
+  /** What stats() reported before the step (the step checks judge how each figure moved). */
+  readonly stats: AllocatorStats;
+  /** Mapped region bases before the step. */
+  readonly regionBases: readonly number[];
+  /** Warm-pool entries per thread and class (index thread * classCount + cls) before the step. */
+  readonly warmLengths: readonly number[];
 }
 
 /** Where a free block sits. */
@@ -103,6 +113,12 @@ export interface HeapWalk {
   readonly freelistLength: ReadonlyMap<number, number>;
   /** Per ACTIVE slab: distinct carved blocks of it found on some free list. */
   readonly placedInSlab: ReadonlyMap<number, number>;
+  /** Per ACTIVE slab: blocks walked on its remote queue. */
+  readonly remoteLength: ReadonlyMap<number, number>;
+  /** Per ACTIVE slab: blocks of it found in some thread cache. */
+  readonly cachedInSlab: ReadonlyMap<number, number>;
+  /** Blocks walked in thread t's cache of class c, at index t * classCount + c. */
+  readonly tlsLength: readonly number[];
   /** Carved blocks of an ACTIVE slab on no free list (what the implementation holds live); computed on demand. */
   implLive(slabId: number): readonly number[];
 }
@@ -118,6 +134,8 @@ export class PostState {
   private cachedWalk: HeapWalk | undefined;
   private cachedRegions: ReadonlyMap<number, 'superslab' | 'pool'> | undefined;
   private cachedPool: PoolView | undefined;
+  private cachedPoolWalk: PoolWalk | undefined;
+  private cachedStats: AllocatorStats | undefined;
   private cachedActive: number[] | undefined;
 
   constructor(view: AllocatorView) {
@@ -133,6 +151,18 @@ export class PostState {
   pool(): PoolView {
     this.cachedPool ??= this.view.pool();
     return this.cachedPool;
+  }
+
+  /** What stats() reports after the step (the step clauses judge each figure). */
+  stats(): AllocatorStats {
+    this.cachedStats ??= this.view.stats();
+    return this.cachedStats;
+  }
+
+  /** The suite's own walk of the pool's raw chunk headers (the checks judge the pool from it). */
+  poolWalk(): PoolWalk {
+    this.cachedPoolWalk ??= walkPool(this.view);
+    return this.cachedPoolWalk;
   }
 
   /** Mapped region base → kind. */
@@ -271,13 +301,15 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
       slabClasses: ss.slabs.map((s) => s.cls),
       slabUsed: ss.slabs.map((s) => s.used + s.usedDelta),
       slabCarved: ss.slabs.map((s) => s.carved),
-      slabRemote: ss.slabs.map((s) => s.remoteCount),
+      // Walked, not the slab's remoteCount (a queue exists only on ACTIVE slabs).
+      slabRemote: ss.slabs.map((s) => (s.state === 'ACTIVE' ? (post.walk().remoteLength.get(s.slabId) ?? 0) : 0)),
       slabHeld: ss.slabs.map((s) => s.state === 'ACTIVE' && post.heldByOwner(s)),
       liveBytes: liveBytes.get(ss.base) ?? 0,
+      slabOwners: ss.slabs.map((s) => s.owner),
     });
   }
   const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
-  return { superslabs, activeCounted: [...post.activeCounted()], softCaps };
+  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)) };
 }
 
 /** Utilization threshold in live bytes. */
@@ -298,6 +330,9 @@ function walkHeap(post: PostState): HeapWalk {
   const problems: Violation[] = [];
   const places = new Map<number, FreePlace>();
   const freelistLength = new Map<number, number>();
+  const remoteLength = new Map<number, number>();
+  const cachedInSlab = new Map<number, number>();
+  const tlsLength = new Array<number>(config.threads * view.classCount).fill(0);
   // (implLive is computed on demand below.)
   const stridesOk = (cls: number): boolean => cls >= 0 && cls < config.strides.length;
 
@@ -416,6 +451,7 @@ function walkHeap(post: PostState): HeapWalk {
         (b) => place(b, { list: 'remote', slabId: slab.slabId, thread: -1 }, `the remote queue of slab ${slab.slabId}`),
         slab.slabId,
       );
+      remoteLength.set(slab.slabId, rlen);
       if (rlen !== slab.remoteCount) {
         problems.push({ message: `remote queue of slab ${slab.slabId} holds ${rlen} blocks, remoteCount says ${slab.remoteCount}`, slabId: slab.slabId });
       }
@@ -453,12 +489,15 @@ function walkHeap(post: PostState): HeapWalk {
         rule,
         (b) => {
           const where = blockOf(b);
-          place(b, { list: 'tls', slabId: where === null ? -1 : where.slab.slabId, thread: tv.thread }, `the ${name}`);
+          const id = where === null ? -1 : where.slab.slabId;
+          if (!places.has(b) && id >= 0) cachedInSlab.set(id, (cachedInSlab.get(id) ?? 0) + 1);
+          place(b, { list: 'tls', slabId: id, thread: tv.thread }, `the ${name}`);
         },
         undefined,
       );
+      tlsLength[tv.thread * view.classCount + cls] = n;
       if (n !== cv.tlsCount) problems.push({ message: `${name} holds ${n} blocks, tlsCount says ${cv.tlsCount}` });
-      if (cv.tlsCount > (config.tlsCap[cls] as number)) problems.push({ message: `${name} holds ${cv.tlsCount} blocks, over its cap ${config.tlsCap[cls]}` });
+      if (n > (config.tlsCap[cls] as number)) problems.push({ message: `${name} holds ${n} blocks (walked), over its cap ${config.tlsCap[cls]}` });
     });
   }
 
@@ -476,7 +515,7 @@ function walkHeap(post: PostState): HeapWalk {
     }
     return live;
   };
-  return { problems, places, freelistLength, placedInSlab, implLive };
+  return { problems, places, freelistLength, placedInSlab, remoteLength, cachedInSlab, tlsLength, implLive };
 }
 
 function describePlace(p: FreePlace): string {

@@ -6,6 +6,14 @@ import type { RouteProfile } from '../impl/index.ts';
 
 export type BadFreeKind = 'double' | 'interior' | 'foreign' | 'stale' | 'forged';
 
+/** Classes of pointer argument the model can name (SPEC §8 and the API's domain). */
+export type ArgTarget = 'live' | 'freed' | 'interior' | 'never' | 'pool' | 'range';
+export const ARG_TARGETS: readonly ArgTarget[] = ['live', 'freed', 'interior', 'never', 'pool', 'range'];
+
+/** Public methods called with an argument outside their domain by the misuse command. */
+export type MisuseMethod = 'alloc' | 'free' | 'drain' | 'flush' | 'threadExit' | 'setSoftCap' | 'setRouteProfile';
+export const MISUSE_METHODS: readonly MisuseMethod[] = ['alloc', 'free', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile'];
+
 export type CommandData =
   | { readonly kind: 'alloc'; readonly thread: number; readonly size: number }
   | { readonly kind: 'free'; readonly thread: number; readonly ref: number }
@@ -17,7 +25,12 @@ export type CommandData =
   | { readonly kind: 'setSoftCap'; readonly cls: number; readonly cap: number }
   | { readonly kind: 'setRouteProfile'; readonly profile: RouteProfile }
   | { readonly kind: 'trim' }
-  | { readonly kind: 'badFree'; readonly thread: number; readonly bad: BadFreeKind; readonly ref: number; readonly offset: number };
+  | { readonly kind: 'badFree'; readonly thread: number; readonly bad: BadFreeKind; readonly ref: number; readonly offset: number }
+  | { readonly kind: 'usableSize'; readonly target: ArgTarget; readonly ref: number; readonly offset: number }
+  | { readonly kind: 'readBytes'; readonly target: ArgTarget; readonly ref: number; readonly offset: number }
+  | { readonly kind: 'writeBytes'; readonly target: ArgTarget; readonly ref: number; readonly offset: number }
+  | { readonly kind: 'misuse'; readonly method: MisuseMethod; readonly variant: number }
+  | { readonly kind: 'stats' };
 
 export type CommandKind = CommandData['kind'];
 

@@ -3,10 +3,13 @@
 // must leave it bit-for-bit unchanged. Small heaps are hashed whole; on big heaps (the default 2 MiB
 // SuperSlabs) the digest covers, byte for byte, the bytes around the pointer and the carved blocks of
 // the slab (or the pool chunk) it falls in, plus the header and link bytes of every carved block and
-// every pool chunk header anywhere: every place a free writes.
+// every pool chunk header anywhere (walked from the raw headers): every place a free writes. The
+// metadata includes the lookup structures the free path consults (registered flags, live bitmaps,
+// live bytes, per-class slab counts, held flags, the Stage 2 hints).
 
 import type { AllocatorView } from '../impl/index.ts';
 import { regionBaseOf, slabStartOf } from '../model/index.ts';
+import { chunkHolding, walkPool } from './poolWalk.ts';
 
 export interface StateDigest {
   readonly metadata: string;
@@ -31,8 +34,13 @@ function fnv(view: AllocatorView, from: number, to: number, seed = 0x811c9dc5): 
 export function metadataSnapshot(view: AllocatorView): string {
   const classes = Array.from({ length: view.classCount }, (_, c) => c);
   const threads = Array.from({ length: view.config.threads }, (_, t) => view.thread(t));
+  const superslabs = view.superslabs();
+  // Lookup structures the free path consults: registered flags, live bytes, per-class slab counts
+  // and held flags ride in the SuperSlab and slab views; the live bitmap of every bound slab here.
+  const liveBitmaps = superslabs.flatMap((ss) => ss.slabs.filter((s) => s.cls >= 0).map((s) => [s.slabId, view.liveBitmap(s.slabId)]));
   return JSON.stringify({
-    superslabs: view.superslabs(),
+    superslabs,
+    liveBitmaps,
     threads,
     empty: classes.map((c) => view.emptyList(c)),
     orphans: classes.map((c) => view.orphanList(c)),
@@ -75,7 +83,7 @@ export function stateDigest(view: AllocatorView, focusPtr: number): StateDigest 
         bytes.set(`carved blocks of slab ${slab.slabId}`, fnv(view, from, to));
       }
     } else if (focusRegion !== undefined) {
-      const chunk = view.pool().blocks.find((b) => b.chunk <= focusHeader && focusHeader < b.chunk + b.chunkBytes);
+      const chunk = chunkHolding(walkPool(view), focusHeader);
       if (chunk !== undefined) bytes.set(`pool chunk ${chunk.chunk}`, fnv(view, chunk.chunk, Math.min(chunk.chunk + chunk.chunkBytes, focusBase + config.superslabSize)));
     }
     // Header and link bytes of every carved block, wherever it is.
@@ -89,9 +97,8 @@ export function stateDigest(view: AllocatorView, focusPtr: number): StateDigest 
       }
     }
     bytes.set('block headers and links', h);
-    const pool = view.pool();
     let ph = 0x811c9dc5;
-    for (const b of pool.blocks) {
+    for (const b of walkPool(view).chunks) {
       if (view.isMapped(b.chunk)) ph = fnv(view, b.chunk, Math.min(b.userPtr, b.chunk + b.chunkBytes), ph);
     }
     bytes.set('pool chunk headers', ph);

@@ -1,8 +1,8 @@
 // What a step did, as the invariants need to know it: the command's own observations (return
 // values, the model's prediction made before the step, the state digests around a bad free).
 
-import type { FreeResult } from '../impl/index.ts';
-import type { BadFreeKind } from './commandData.ts';
+import type { AllocatorStats, FreeResult } from '../impl/index.ts';
+import type { ArgTarget, BadFreeKind, MisuseMethod } from './commandData.ts';
 import type { AllocPrediction, FreeVerdictDetail, LiveBlock } from '../model/index.ts';
 import type { StateDigest } from './digest.ts';
 
@@ -51,6 +51,44 @@ export type StepEvent =
   | { readonly kind: 'setSoftCap'; readonly cls: number; readonly cap: number }
   | { readonly kind: 'setRouteProfile' }
   | { readonly kind: 'trim' }
+  | {
+      /** usableSize(ptr): the model predicts the exact answer (stride − 1, the walked chunk's payload, or 0). */
+      readonly kind: 'usableSize';
+      readonly call: string;
+      readonly target: ArgTarget;
+      readonly ptr: number;
+      readonly expected: number;
+      /** The answer, or the exception's text. */
+      readonly got: number | string;
+    }
+  | {
+      /** readBytes / writeBytes on an argument of some class: the model predicts bytes back or a RangeError. */
+      readonly kind: 'readBytes' | 'writeBytes';
+      readonly call: string;
+      readonly target: ArgTarget;
+      readonly ptr: number;
+      readonly expectRangeError: boolean;
+      /** null when the call returned; else `${name}: ${message}` of what it threw. */
+      readonly threw: string | null;
+      readonly threwRangeError: boolean;
+      /** readBytes of a live block: first offset whose byte differs from the block's canary, or -1. */
+      readonly mismatchOffset: number;
+      /** writeBytes that must be refused: the state digests around it (nothing may change). */
+      readonly before?: StateDigest;
+      readonly after?: StateDigest;
+    }
+  | {
+      /** A public method called with an argument outside its domain: a RangeError (or free's error kind) and no change. */
+      readonly kind: 'misuse';
+      readonly method: MisuseMethod;
+      readonly call: string;
+      /** 'RangeError', or the free result the model predicts ('ok' for null, 'invalid-pointer'). */
+      readonly expected: string;
+      readonly got: string;
+      readonly before: StateDigest;
+      readonly after: StateDigest;
+    }
+  | { readonly kind: 'stats'; readonly reported: AllocatorStats }
   /** A command that turned out not applicable once the pre-step view was known (nothing executed). */
   | { readonly kind: 'skipped'; readonly why: string };
 

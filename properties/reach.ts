@@ -33,6 +33,11 @@ export const REACH_ITEMS = [
   'bad-double-free',
   'bad-stale',
   'no-leak-judged',
+  'usable-size-not-live',
+  'read-refused',
+  'write-refused',
+  'misuse-refused',
+  'stats-compared',
 ] as const;
 export type ReachItem = (typeof REACH_ITEMS)[number];
 
@@ -60,6 +65,11 @@ export const REACH_DESCRIPTIONS: Readonly<Record<ReachItem, string>> = {
   'bad-double-free': 'bad free rejected: double-free',
   'bad-stale': 'stale free into an unmapped or rebound slab',
   'no-leak-judged': 'everything freed and flushed (no-leak judged)',
+  'usable-size-not-live': 'usableSize of an address that is not live (answer 0 predicted)',
+  'read-refused': 'readBytes refused with RangeError (not live, or past the usable bytes)',
+  'write-refused': 'writeBytes refused with RangeError, nothing changed',
+  'misuse-refused': 'a public method called outside its domain, refused',
+  'stats-compared': 'stats() called and compared with the judged figures',
 };
 
 const STAGE_ITEM: Readonly<Record<AcquireStage, ReachItem>> = { stage0: 'stage0', stage0_5: 'stage0_5', stage1: 'stage1', stage2: 'stage2', stage3: 'stage3' };
@@ -172,6 +182,11 @@ export class ReachTracker {
       if (ev.bad === 'stale' && ev.reallyStale) this.seen.add('bad-stale');
     }
     if (ctx.model.quiescent() && ctx.model.nextSerial() > 0) this.seen.add('no-leak-judged');
+    if (ev.kind === 'usableSize' && ev.expected === 0) this.seen.add('usable-size-not-live');
+    if (ev.kind === 'readBytes' && ev.threwRangeError) this.seen.add('read-refused');
+    if (ev.kind === 'writeBytes' && ev.threwRangeError) this.seen.add('write-refused');
+    if (ev.kind === 'misuse' && ev.got === ev.expected) this.seen.add('misuse-refused');
+    if (ev.kind === 'stats') this.seen.add('stats-compared');
     this.lastStats = ctx.allocator.stats();
   }
 

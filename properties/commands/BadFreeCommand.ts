@@ -3,6 +3,7 @@ import type { GraveEntry, Model } from '../../model/index.ts';
 import { predictFree, regionBaseOf, slabIdOfAddress, slabStartOf } from '../../model/index.ts';
 import type { BadFreeKind, CommandData } from '../commandData.ts';
 import { stateDigest } from '../digest.ts';
+import { poolTagOf, walkPool } from '../poolWalk.ts';
 import type { StepOutcome } from '../events.ts';
 import { hex } from '../events.ts';
 import type { StepTarget, SuiteCommand } from './Command.ts';
@@ -150,11 +151,11 @@ export class BadFreeCommand implements SuiteCommand {
         return regionZero;
       }
       default: {
-        const regions = view.pool().regions;
+        const regions = walkPool(view).regions;
         if (regions.length === 0) return regionZero;
         const r = regions[param % regions.length];
         if (r === undefined) return regionZero;
-        return { ptr: r.base + 1 + (param % (config.superslabSize - 2)), description: `inside pool region ${hex(r.base)}`, reallyStale: false };
+        return { ptr: r + 1 + (param % (config.superslabSize - 2)), description: `inside pool region ${hex(r)}`, reallyStale: false };
       }
     }
   }
@@ -172,7 +173,8 @@ export class BadFreeCommand implements SuiteCommand {
       hooks.pokeU8(headerAddr, forgedByte);
     }
     // The oracle judges the state the free sees (with the forged byte in place).
-    const expected = predictFree(view, model, aim.ptr);
+    const walk = walkPool(view);
+    const expected = predictFree(view, model, aim.ptr, { regions: walk.regions, chunks: walk.chunks, headerTag: poolTagOf(target.config) });
     if (expected.verdict === 'ok') {
       // The address is a live block: no allocator can tell that from a legal free. Never aim there.
       if (restore !== null) hooks.pokeU8(headerAddr, restore);

@@ -14,6 +14,11 @@ import { SetSoftCapCommand } from './SetSoftCapCommand.ts';
 import { ThreadExitCommand } from './ThreadExitCommand.ts';
 import { TrimCommand } from './TrimCommand.ts';
 import { WriteCommand } from './WriteCommand.ts';
+import { MisuseCommand } from './MisuseCommand.ts';
+import { ReadBytesCommand } from './ReadBytesCommand.ts';
+import { StatsCommand } from './StatsCommand.ts';
+import { UsableSizeCommand } from './UsableSizeCommand.ts';
+import { WriteBytesCommand } from './WriteBytesCommand.ts';
 
 export function commandFromData(data: CommandData): SuiteCommand {
   return match(data)
@@ -28,6 +33,11 @@ export function commandFromData(data: CommandData): SuiteCommand {
     .with({ kind: 'setRouteProfile' }, (d) => new SetRouteProfileCommand(d.profile))
     .with({ kind: 'trim' }, () => new TrimCommand())
     .with({ kind: 'badFree' }, (d) => new BadFreeCommand(d.thread, d.bad, d.ref, d.offset))
+    .with({ kind: 'usableSize' }, (d) => new UsableSizeCommand(d.target, d.ref, d.offset))
+    .with({ kind: 'readBytes' }, (d) => new ReadBytesCommand(d.target, d.ref, d.offset))
+    .with({ kind: 'writeBytes' }, (d) => new WriteBytesCommand(d.target, d.ref, d.offset))
+    .with({ kind: 'misuse' }, (d) => new MisuseCommand(d.method, d.variant))
+    .with({ kind: 'stats' }, () => new StatsCommand())
     .exhaustive();
 }
 
@@ -37,4 +47,5 @@ export function commandText(data: CommandData): string {
 }
 
 export type { SuiteCommand, StepTarget } from './Command.ts';
+export { MisuseCommand, ReadBytesCommand, StatsCommand, UsableSizeCommand, WriteBytesCommand };
 export { AllocCommand, BadFreeCommand, CheckCommand, DrainCommand, FlushCommand, FreeCommand, SetRouteProfileCommand, SetSoftCapCommand, ThreadExitCommand, TrimCommand, WriteCommand };

@@ -6,6 +6,7 @@ import { defineInvariant } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import type { LiveBlock } from '../../model/index.ts';
 import { headerByteOf, regionBaseOf, slabStartOf } from '../../model/index.ts';
+import { POOL_HEADER_BYTES, poolTagOf } from '../poolWalk.ts';
 
 function describe(b: LiveBlock): string {
   return `block ${hex(b.ptr)} (alloc #${b.serial}, ${b.sizeBytes} B by t${b.thread})`;
@@ -14,8 +15,7 @@ function describe(b: LiveBlock): string {
 /** Byte extent [from, to) a live block occupies, header included. */
 function extentOf(ctx: StateContext, b: LiveBlock): [number, number] {
   if (b.front === 'tiny' && b.sizeClass >= 0) return [b.ptr - 1, b.ptr - 1 + (ctx.config.strides[b.sizeClass] as number)];
-  const pool = ctx.post.pool();
-  const chunk = pool.blocks.find((c) => c.userPtr === b.ptr);
+  const chunk = ctx.post.poolWalk().allocatedByPtr.get(b.ptr);
   if (chunk !== undefined) return [chunk.chunk, chunk.chunk + chunk.chunkBytes];
   return [b.ptr - 1, b.ptr + b.sizeBytes];
 }
@@ -77,12 +77,13 @@ function checkPoolBlock(ctx: StateContext, b: LiveBlock): Violation | null {
   const config = ctx.config;
   const regionBase = regionBaseOf(config, b.ptr - 1);
   if (ctx.post.regions().get(regionBase) !== 'pool') return { message: `pool ${describe(b)} is not in a mapped pool region` };
-  const pool = ctx.post.pool();
-  const chunk = pool.blocks.find((c) => c.userPtr === b.ptr);
+  const walk = ctx.post.poolWalk();
+  const chunk = walk.chunks.find((c) => c.userPtr === b.ptr);
   if (chunk === undefined) return { message: `pool ${describe(b)} is not the user pointer of any pool chunk` };
   if (!chunk.allocated) return { message: `pool ${describe(b)} lies in a chunk the pool marks free` };
-  const tag = ctx.view.readU8(b.ptr - 1);
-  if (tag !== pool.headerTag) return { message: `pool ${describe(b)} has tag 0x${tag.toString(16)}, expected 0x${pool.headerTag.toString(16)}` };
+  const want = poolTagOf(config);
+  if (chunk.tag !== want) return { message: `pool ${describe(b)} has tag 0x${chunk.tag.toString(16)}, expected 0x${want.toString(16)}` };
+  if (ctx.post.pool().headerTag !== want) return { message: `the pool reports header tag 0x${ctx.post.pool().headerTag.toString(16)}, its layout gives 0x${want.toString(16)}` };
   return null;
 }
 
@@ -128,10 +129,9 @@ export const usableSize = defineInvariant({
         const want = (ctx.config.strides[b.sizeClass] as number) - 1;
         if (usable !== want) return { message: `usableSize(${describe(b)}) = ${usable}, class ${b.sizeClass} gives stride − 1 = ${want}`, slabId: ctx.post.slabAt(b.ptr - 1)?.slabId };
       } else {
-        const pool = ctx.post.pool();
-        const chunk = pool.blocks.find((c) => c.userPtr === b.ptr);
-        if (chunk !== undefined && usable > chunk.chunkBytes - pool.headerBytes) {
-          return { message: `usableSize(${describe(b)}) = ${usable} exceeds its chunk's payload ${chunk.chunkBytes - pool.headerBytes}` };
+        const chunk = ctx.post.poolWalk().allocatedByPtr.get(b.ptr);
+        if (chunk !== undefined && usable !== chunk.chunkBytes - POOL_HEADER_BYTES) {
+          return { message: `usableSize(${describe(b)}) = ${usable}, its chunk's payload (walked) is ${chunk.chunkBytes - POOL_HEADER_BYTES}` };
         }
       }
     }

@@ -43,7 +43,8 @@ export const listsWellformed = defineInvariant({
         const pages = [...(cv.pages.current >= 0 ? [cv.pages.current] : []), ...cv.pages.partial, ...cv.pages.full];
         const isHeapClass = (ctx.config.tinyHeapClasses & (1 << c)) !== 0;
         if (!isHeapClass && pages.length > 0) return { message: `t${tv.thread} holds TinyHeap pages for class ${c}, which TinyHeap does not serve` };
-        if (isHeapClass && cv.tlsCount > 0) return { message: `t${tv.thread} caches ${cv.tlsCount} blocks of TinyHeap class ${c} (TinyHeap has no TLS cache)` };
+        const cached = walk.tlsLength[tv.thread * view.classCount + c] ?? 0;
+        if (isHeapClass && cached > 0) return { message: `t${tv.thread} caches ${cached} blocks of TinyHeap class ${c} (TinyHeap has no TLS cache)` };
         for (const id of pages) {
           const s = slabs.get(id);
           const where = `page list of t${tv.thread} c${c}`;
@@ -119,11 +120,13 @@ export const census = defineInvariant({
             }
           }
         }
-        const flen = walk.freelistLength.get(slab.slabId) ?? 0;
-        const expectUsed = slab.carved - flen;
+        // used = live + cached + remote, each counted by the suite (the model, the cache walks, the queue walk).
+        const cached = walk.cachedInSlab.get(slab.slabId) ?? 0;
+        const remote = walk.remoteLength.get(slab.slabId) ?? 0;
+        const expectUsed = (modelSet?.size ?? 0) + cached + remote;
         if (trueUsed !== expectUsed) {
           return {
-            message: `slab ${slab.slabId} used ${slab.used}${slab.usedDelta !== 0 ? ` + delta ${slab.usedDelta}` : ''} = ${trueUsed}, census counts ${expectUsed} (carved ${slab.carved} − ${flen} on its freelist)`,
+            message: `slab ${slab.slabId} used ${slab.used}${slab.usedDelta !== 0 ? ` + delta ${slab.usedDelta}` : ''} = ${trueUsed}, census counts ${expectUsed} (${modelSet?.size ?? 0} live + ${cached} cached + ${remote} remote)`,
             slabId: slab.slabId,
           };
         }
@@ -139,11 +142,10 @@ export const census = defineInvariant({
     for (const [id, set] of modelBySlab) {
       if (!ctx.post.slabs().has(id)) return { message: `the model holds ${set.size} live blocks in slab ${id}, whose SuperSlab is not mapped`, slabId: id };
     }
-    // The pool: allocated chunks are exactly the model's pool blocks.
-    const pool = ctx.post.pool();
+    // The pool: allocated chunks (walked from the raw headers) are exactly the model's pool blocks.
     const modelPool = new Set(ctx.model.live().filter((b) => b.front === 'pool').map((b) => b.ptr));
-    const implPool = new Set(pool.blocks.filter((b) => b.allocated).map((b) => b.userPtr));
-    for (const p of implPool) if (!modelPool.has(p)) return { message: `pool chunk at ${hex(p)} is allocated but not live in the model (lost block)` };
+    const implPool = ctx.post.poolWalk().allocatedByPtr;
+    for (const p of implPool.keys()) if (!modelPool.has(p)) return { message: `pool chunk at ${hex(p)} is allocated but not live in the model (lost block)` };
     for (const p of modelPool) if (!implPool.has(p)) return { message: `pool block ${hex(p)} is live in the model but not allocated in the pool` };
     return null;
   },
@@ -164,7 +166,7 @@ export const emptyRecycled = defineInvariant({
         if (
           slab.state === 'ACTIVE' &&
           slab.used + slab.usedDelta === 0 &&
-          slab.remoteCount === 0 &&
+          (ctx.post.walk().remoteLength.get(slab.slabId) ?? 0) === 0 &&
           before.slabStates[at] === 'ACTIVE' &&
           before.slabClasses[at] === slab.cls &&
           // The same incarnation: a release in between (even an unmap and a remap of the whole
@@ -306,7 +308,7 @@ export const registry = defineInvariant({
       if (ss.inReserve !== reserve.has(ss.base)) return { message: `SuperSlab ${hex(ss.base)} inReserve=${ss.inReserve} disagrees with the reserve list` };
     }
     // Every live block is found through the registry (tiny) or the pool's regions (pool).
-    const poolRegions = new Set(ctx.post.pool().regions.map((r) => r.base));
+    const poolRegions = new Set(ctx.post.poolWalk().regions);
     for (const b of ctx.model.live()) {
       const base = regionBaseOf(config, b.ptr - 1);
       if (b.front === 'tiny' && !regSet.has(base)) return { message: `live block ${hex(b.ptr)} lies in ${hex(base)}, which the registry does not know` };

@@ -10,8 +10,9 @@ import { INVARIANT_NAMES } from '../commandData.ts';
 import { dataIntegrity, header, noDoubleAllocation, usableSize } from './blocks.ts';
 import { census, emptyRecycled, listsWellformed, registry, softCap, warmPoolValid } from './heap.ts';
 import { badFreeRejected, deltaZero, noLeak, noPrematureFailure, tierRelease } from './lifecycle.ts';
+import { withIndependentReadsAll } from './independent.ts';
 
-export const INVARIANTS: readonly Invariant[] = [
+export const INVARIANTS: readonly Invariant[] = withIndependentReadsAll([
   noDoubleAllocation,
   badFreeRejected,
   header,
@@ -27,7 +28,7 @@ export const INVARIANTS: readonly Invariant[] = [
   noPrematureFailure,
   tierRelease,
   noLeak,
-];
+]);
 
 export const INVARIANTS_BY_NAME: ReadonlyMap<InvariantName, Invariant> = new Map(INVARIANTS.map((i) => [i.name, i]));
 

@@ -2,27 +2,84 @@
 // given, batched deltas bounded and flushed, tiers and releases, no leak at quiescence, and bad
 // frees rejected without a trace.
 
-import type { CheckContext } from '../checkContext.ts';
+import type { CheckContext, Violation } from '../checkContext.ts';
 import { defineInvariant, hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
 import { digestDifference } from '../digest.ts';
 import { hex } from '../events.ts';
-import { deltaThreshold } from '../../model/index.ts';
+import { deltaThreshold, slabIdOfAddress } from '../../model/index.ts';
+import { POOL_HEADER_BYTES } from '../poolWalk.ts';
 import { attachDeltaViolation } from './attachDelta.ts';
 
 /**
  * A pool allocation fails only when its budget is spent (SPEC §6): judged conservatively, whatever
  * the pool's own rounding — with room for another whole region under the budget, a request of at
  * most half a region must succeed, and so must one that a free chunk holds with room to spare.
+ * Regions and chunks come from the suite's own walk of the pool's raw headers.
  */
 function prematurePoolFailure(ctx: CheckContext, sizeBytes: number): string | null {
-  const pool = ctx.post.pool();
-  const need = sizeBytes + pool.headerBytes;
+  const walk = ctx.post.poolWalk();
   const regionBytes = ctx.config.superslabSize;
-  if (pool.mappedBytes + regionBytes <= pool.budgetBytes && need <= regionBytes / 2) {
-    return `the pool failed a ${sizeBytes}-byte request with ${pool.mappedBytes} of ${pool.budgetBytes} budget bytes mapped`;
+  const mappedBytes = walk.regions.length * regionBytes;
+  const budgetBytes = ctx.config.poolBytes;
+  const need = sizeBytes + POOL_HEADER_BYTES;
+  if (mappedBytes + regionBytes <= budgetBytes && need <= regionBytes / 2) {
+    return `the pool failed a ${sizeBytes}-byte request with ${mappedBytes} of ${budgetBytes} budget bytes mapped`;
   }
-  const roomy = pool.blocks.find((b) => !b.allocated && b.chunkBytes >= need + 2 * pool.headerBytes + 8);
+  const roomy = walk.chunks.find((b) => !b.allocated && b.chunkBytes >= need + 2 * POOL_HEADER_BYTES + 8);
   if (roomy !== undefined) return `the pool failed a ${sizeBytes}-byte request although free chunk ${hex(roomy.chunk)} holds ${roomy.chunkBytes} bytes`;
+  return null;
+}
+
+/** Whether the model's rules allowed no slot for class c: cap reached, or no HOT slot and the registry full. */
+function slotRefused(ctx: CheckContext, c: number, what: string): Violation | null {
+  const counted = ctx.post.activeCounted()[c] as number;
+  const cap = ctx.model.softCap(c);
+  if (counted >= cap) return null;
+  const superslabs = ctx.post.superslabs();
+  for (const ss of superslabs) {
+    if (ss.tier !== 'HOT' || ss.inReserve) continue;
+    const free = ss.slabs.find((s) => s.state === 'EMPTY' || s.state === 'UNUSED');
+    if (free !== undefined) {
+      return { message: `${what} although class ${c} is under its cap (${counted} < ${cap}) and HOT SuperSlab ${hex(ss.base)} has ${free.state} slot ${free.slabId}`, slabId: free.slabId };
+    }
+  }
+  // Registry room, counted from the mapped SuperSlab regions and the parked ones the suite sees.
+  let mapped = 0;
+  for (const kind of ctx.post.regions().values()) if (kind === 'superslab') mapped++;
+  const parked = superslabs.filter((ss) => ss.inReserve).length;
+  if (mapped < ctx.config.registryCapacity || parked > 0) {
+    return { message: `${what} although class ${c} is under its cap (${counted} < ${cap}) and the registry has room (${mapped}/${ctx.config.registryCapacity} SuperSlabs mapped, ${parked} parked)` };
+  }
+  return null;
+}
+
+/**
+ * Free blocks the suite itself finds for class c: per slab, blocks walked on its freelist and remote
+ * queue, and uncarved room = the layout's capacity − (the model's live blocks in it + the blocks
+ * the walks placed); per thread, blocks walked in its cache. The slab's own counters are not read.
+ */
+function ownFreeBlocks(ctx: CheckContext, c: number, t: number, what: string): Violation | null {
+  const config = ctx.config;
+  const walk = ctx.post.walk();
+  const liveIn = new Map<number, number>();
+  for (const b of ctx.model.live()) {
+    if (b.front !== 'tiny' || b.sizeClass !== c) continue;
+    const id = slabIdOfAddress(config, b.ptr - 1);
+    liveIn.set(id, (liveIn.get(id) ?? 0) + 1);
+  }
+  const stride = config.strides[c] as number;
+  for (const s of ctx.post.slabs().values()) {
+    if (s.state !== 'ACTIVE' || s.cls !== c || (s.owner !== -1 && s.owner !== t)) continue;
+    const usable = s.slabIndex === 0 ? config.slabSize - config.ssHeaderBytes : config.slabSize;
+    const uncarved = Math.floor(usable / stride) - (liveIn.get(s.slabId) ?? 0) - (walk.placedInSlab.get(s.slabId) ?? 0);
+    const onFreelist = walk.freelistLength.get(s.slabId) ?? 0;
+    const remote = walk.remoteLength.get(s.slabId) ?? 0;
+    const found = `${onFreelist} on its freelist, ${uncarved} never carved, ${remote} on its remote queue (walked)`;
+    if (s.owner === -1 && (onFreelist > 0 || uncarved > 0)) return { message: `${what} although orphan slab ${s.slabId} has free blocks: ${found}`, slabId: s.slabId };
+    if (s.owner === t && (onFreelist > 0 || uncarved > 0 || remote > 0)) return { message: `${what} although its own slab ${s.slabId} holds free blocks: ${found}`, slabId: s.slabId };
+  }
+  const cached = walk.tlsLength[t * ctx.view.classCount + c] ?? 0;
+  if (cached > 0) return { message: `${what} although its TLS cache of class ${c} holds ${cached} blocks (walked)` };
   return null;
 }
 
@@ -39,42 +96,8 @@ export const noPrematureFailure = defineInvariant({
     if (!ev.prediction.tinyFirst || ev.prediction.sizeClass < 0) return null;
     if (ev.servedBy === 'tiny' || ev.servedBy === 'stray') return null;
     const c = ev.prediction.sizeClass;
-    const t = ev.thread;
-    const view = ctx.view;
-    const what = `alloc(t${t}, ${ev.sizeBytes}) of class ${c}: the tiny front failed`;
-    const counted = ctx.post.activeCounted()[c] as number;
-    const capReached = counted >= view.softCap(c);
-    if (!capReached) {
-      const reg = view.registry();
-      const registryFull = reg.length >= ctx.config.registryCapacity && view.reserve().length === 0;
-      for (const ss of ctx.post.superslabs()) {
-        if (ss.tier !== 'HOT' || ss.inReserve) continue;
-        const free = ss.slabs.find((s) => s.state === 'EMPTY' || s.state === 'UNUSED');
-        if (free !== undefined) {
-          return { message: `${what} although class ${c} is under its cap (${counted} < ${view.softCap(c)}) and HOT SuperSlab ${hex(ss.base)} has ${free.state} slot ${free.slabId}`, slabId: free.slabId };
-        }
-      }
-      if (!registryFull) {
-        return { message: `${what} although class ${c} is under its cap (${counted} < ${view.softCap(c)}) and the registry has room (${reg.length}/${ctx.config.registryCapacity}, reserve ${view.reserve().length})` };
-      }
-    }
-    for (const s of ctx.post.slabs().values()) {
-      if (s.state !== 'ACTIVE' || s.cls !== c) continue;
-      const hasFree = s.freelistHead !== 0 || s.carved < s.capacity;
-      if (s.owner === -1 && hasFree) {
-        return { message: `${what} although orphan slab ${s.slabId} has free blocks (freelist ${hex(s.freelistHead)}, carved ${s.carved}/${s.capacity})`, slabId: s.slabId };
-      }
-      if (s.owner === t && (hasFree || s.remoteCount > 0)) {
-        return {
-          message: `${what} although its own slab ${s.slabId} holds free blocks (freelist ${hex(s.freelistHead)}, carved ${s.carved}/${s.capacity}, remote ${s.remoteCount})`,
-          slabId: s.slabId,
-        };
-      }
-    }
-    const tv = ctx.post.threads()[t];
-    const cached = tv?.classes[c]?.tlsCount ?? 0;
-    if (cached > 0) return { message: `${what} although its TLS cache of class ${c} holds ${cached} blocks` };
-    return null;
+    const what = `alloc(t${ev.thread}, ${ev.sizeBytes}) of class ${c}: the tiny front failed`;
+    return slotRefused(ctx, c, what) ?? ownFreeBlocks(ctx, c, ev.thread, what);
   },
 });
 
