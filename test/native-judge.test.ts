@@ -95,7 +95,7 @@ describe('targets and the native alphabet', () => {
     expect(parseTarget('native:/nonexistent/x.so')).toMatch(/no such file/);
     expect(parseTarget('glibc')).toMatch(/unknown target/);
   });
-  it('drain, flush, setSoftCap, setRouteProfile and forged frees have no driver line', () => {
+  it('drain, flush, setSoftCap, setRouteProfile, forged frees and the TS queries have no driver line', () => {
     const excluded: CommandData[] = [
       { kind: 'drain', thread: 0, cls: 0 },
       { kind: 'flush', thread: 0 },
@@ -104,7 +104,8 @@ describe('targets and the native alphabet', () => {
       { kind: 'badFree', thread: 0, bad: 'forged', ref: 0, offset: 0 },
     ];
     for (const c of excluded) expect(typeof driverLine(c), c.kind).toBe('object');
-    expect(NATIVE_EXCLUDED_KINDS).toEqual(['drain', 'flush', 'setSoftCap', 'setRouteProfile']);
+    expect(typeof driverLine({ kind: 'stats' } as CommandData)).toBe('object');
+    expect(NATIVE_EXCLUDED_KINDS).toEqual(['drain', 'flush', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats']);
     expect(driverLine(A(5, 2))).toBe('a 2 5');
   });
   it('repro files: target and native options round-trip; a file without them is impl', () => {
