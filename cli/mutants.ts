@@ -54,6 +54,7 @@ export const SEED_DOCUMENTS = {
   'double-free-unchecked': '000 WIP',
   'stale-class-hint': '000 P0',
   'remote-free-keeps-active': '003 §4',
+  'refused-prefill-keeps-entry': '003 risks (OOM in production)',
 } as const satisfies Readonly<Record<FaultName, string>>;
 
 /** The suite's profiles, small scopes first: the default search order. */
@@ -85,6 +86,7 @@ export const FIRST_PROFILES = {
   'double-free-unchecked': ['tiny'],
   'stale-class-hint': ['tiny'],
   'remote-free-keeps-active': ['tiny'],
+  'refused-prefill-keeps-entry': ['tiny'],
 } as const satisfies Readonly<Record<FaultName, readonly string[]>>;
 
 /** Every profile of the suite, the fault's first profiles leading. */

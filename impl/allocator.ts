@@ -199,6 +199,16 @@ export class TinyAllocator implements Allocator {
     this.pool.trim();
   }
 
+  setOsMapLimit(limit: number | null): void {
+    if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`OS map limit must be a non-negative integer or null, got ${limit}`);
+    this.heap.os.setMapLimit(limit ?? -1);
+  }
+
+  refuseMaps(count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`refused map count must be a non-negative integer, got ${count}`);
+    this.heap.os.refuseNext(count);
+  }
+
   stats(): AllocatorStats {
     return statsOf(this);
   }

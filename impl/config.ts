@@ -18,6 +18,7 @@ export const FAULT_NAMES = [
   'double-free-unchecked',
   'stale-class-hint',
   'remote-free-keeps-active',
+  'refused-prefill-keeps-entry',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -55,6 +56,8 @@ export interface AllocatorConfig {
   readonly threads: number;
   /** Budget of the fallback pool in bytes (mapped pool regions never exceed it). */
   readonly poolBytes: number;
+  /** Most regions (SuperSlabs and pool regions together) the OS maps at once; null: no limit (SPEC §2). */
+  readonly osMapLimit: number | null;
   readonly faults: readonly FaultName[];
 }
 
@@ -82,6 +85,7 @@ export const DEFAULT_CONFIG: AllocatorConfig = Object.freeze({
   routeProfile: 'conservative',
   threads: 4,
   poolBytes: 64 * 1024 * 1024,
+  osMapLimit: null,
   faults: [],
 });
 
@@ -177,6 +181,7 @@ export function makeConfig(overrides: Partial<Record<keyof AllocatorConfig, unkn
   const threads = requireInt('threads', raw.threads, 1, 64);
   const poolBytes = requireInt('poolBytes', raw.poolBytes, 0);
   if (poolBytes % superslabSize !== 0) throw new ConfigError('poolBytes', 'must be a multiple of superslabSize (pool regions are SuperSlab-sized)', poolBytes);
+  const osMapLimit = raw.osMapLimit === null ? null : requireInt('osMapLimit', raw.osMapLimit, 0);
   if (!Array.isArray(raw.faults)) throw new ConfigError('faults', 'must be an array of fault names', raw.faults);
   for (const f of raw.faults) {
     if (!(FAULT_NAMES as readonly unknown[]).includes(f)) throw new ConfigError('faults', `unknown fault name "${String(f)}"; known: ${FAULT_NAMES.join(', ')}`, raw.faults);
@@ -211,6 +216,7 @@ export function makeConfig(overrides: Partial<Record<keyof AllocatorConfig, unkn
     routeProfile: raw.routeProfile as RouteProfile,
     threads,
     poolBytes,
+    osMapLimit,
     faults: Object.freeze([...(raw.faults as FaultName[])]),
   });
 }

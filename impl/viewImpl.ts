@@ -3,6 +3,9 @@
 import type { TinyAllocator } from './allocator.ts';
 import {
   Heap,
+  MAP_SITE_ALLOC,
+  MAP_SITE_PAGE,
+  MAP_SITE_PREFILL,
   ROUTE_POOL_ONLY,
   ROUTE_TINY_FIRST,
   SLAB_ACTIVE,
@@ -21,6 +24,7 @@ import type { AllocatorConfig, RouteProfile } from './config.ts';
 import type {
   AllocatorStats,
   AllocatorView,
+  OsView,
   PoolView,
   RouteKind,
   SlabStateName,
@@ -141,6 +145,14 @@ export function statsOf(a: TinyAllocator): AllocatorStats {
     deltaThresholdFlushes: h.deltaThresholdFlushes,
     orphansPublished: h.orphansPublished,
     registryFullEvents: h.registryFullEvents,
+    osRefusals: h.os.refusals,
+    osRefusalsBySite: {
+      stage3Alloc: h.mapRefusals[MAP_SITE_ALLOC] as number,
+      prefill: h.mapRefusals[MAP_SITE_PREFILL] as number,
+      pageRefill: h.mapRefusals[MAP_SITE_PAGE] as number,
+      poolGrowth: a.pool.mapRefusals,
+      remap: h.os.remapRefusals,
+    },
     drainingTransitions: h.drainingTransitions,
     warmHits: Array.from(h.warmHits),
     warmMisses: Array.from(h.warmMisses),
@@ -258,6 +270,11 @@ class HeapView implements AllocatorView {
 
   pool(): PoolView {
     return this.a.pool.view();
+  }
+
+  os(): OsView {
+    const os = this.h.os;
+    return { mapLimit: os.mapLimit < 0 ? null : os.mapLimit, refusalsPending: os.refusalsPending };
   }
 
   stats(): AllocatorStats {

@@ -42,6 +42,7 @@ const EXPECTED: Readonly<Record<FaultName, readonly FailureName[]>> = {
   'double-free-unchecked': ['bad-free-rejected'],
   'stale-class-hint': ['registry'],
   'remote-free-keeps-active': ['census'],
+  'refused-prefill-keeps-entry': ['warm-pool-valid'],
 };
 
 const FAULT_CAP_MS = 2000;
