@@ -20,6 +20,8 @@ export function commandText(c: CommandData): string {
     .with({ kind: 'setRouteProfile' }, (x) => `setRouteProfile(${x.profile})`)
     .with({ kind: 'trim' }, () => 'trim()')
     .with({ kind: 'badFree' }, (x) => `badFree(t${x.thread}, ${x.bad}, #${x.ref}${x.bad === 'interior' || x.bad === 'foreign' || x.bad === 'forged' ? `, ${x.offset}` : ''})`)
+    .with({ kind: 'osLimit' }, (x) => `osLimit(${x.limit ?? 'none'})`)
+    .with({ kind: 'osRefuse' }, (x) => `osRefuse(${x.count})`)
     .exhaustive();
 }
 
@@ -28,6 +30,7 @@ export function commandThread(c: CommandData): number | null {
   return match(c)
     .with({ kind: 'alloc' }, { kind: 'free' }, { kind: 'drain' }, { kind: 'flush' }, { kind: 'threadExit' }, { kind: 'badFree' }, (x) => x.thread)
     .with({ kind: 'write' }, { kind: 'check' }, { kind: 'setSoftCap' }, { kind: 'setRouteProfile' }, { kind: 'trim' }, () => null)
+    .with({ kind: 'osLimit' }, { kind: 'osRefuse' }, () => null)
     .exhaustive();
 }
 
@@ -45,5 +48,7 @@ export function canonicalCommand(c: CommandData): CommandData {
     .with({ kind: 'setRouteProfile' }, (x) => ({ kind: 'setRouteProfile', profile: x.profile }))
     .with({ kind: 'trim' }, () => ({ kind: 'trim' }))
     .with({ kind: 'badFree' }, (x) => ({ kind: 'badFree', thread: x.thread, bad: x.bad, ref: x.ref, offset: x.offset }))
+    .with({ kind: 'osLimit' }, (x) => ({ kind: 'osLimit', limit: x.limit }))
+    .with({ kind: 'osRefuse' }, (x) => ({ kind: 'osRefuse', count: x.count }))
     .exhaustive();
 }

@@ -320,7 +320,7 @@ export function exactRepro(fault: FaultName, exact: ExactSearch, fallback: Count
 function negativeRef(c: CommandData): boolean {
   return match(c)
     .with({ kind: P.union('free', 'write', 'check', 'badFree') }, (x) => x.ref < 0)
-    .with({ kind: P.union('alloc', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim') }, () => false)
+    .with({ kind: P.union('alloc', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'osLimit', 'osRefuse') }, () => false)
     .exhaustive();
 }
 

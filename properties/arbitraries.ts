@@ -9,6 +9,7 @@ import { ROUTE_PROFILES } from '../impl/index.ts';
 import { modelRouteOf } from '../model/index.ts';
 import type { BadFreeKind, CommandKind } from './commandData.ts';
 import type { SuiteCommand } from './commands/index.ts';
+import { osCommandArbitraries, refusalScenarios } from './refusalScenarios.ts';
 import {
   AllocCommand,
   BadFreeCommand,
@@ -38,9 +39,11 @@ export const BASE_WEIGHTS: Readonly<Record<CommandKind, number>> = {
   setRouteProfile: 1,
   trim: 1,
   badFree: 4,
+  osLimit: 1,
+  osRefuse: 1,
 };
 
-const OPTIONAL_KINDS: readonly CommandKind[] = ['free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree'];
+const OPTIONAL_KINDS: readonly CommandKind[] = ['free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree', 'osLimit', 'osRefuse'];
 
 /** What one run switches on. */
 export interface Swarm {
@@ -157,6 +160,7 @@ export function makeCommandArbitrary(config: AllocatorConfig, swarm: Swarm = ful
     badFree: fc
       .tuple(thread, fc.constantFrom(...swarm.badKinds), ref, fc.nat({ max: 999 }))
       .map(([t, k, r, o]) => new BadFreeCommand(t, k, r, o)),
+    ...osCommandArbitraries(config),
   };
   const weighted = [...swarm.enabled].map((k) => ({ weight: BASE_WEIGHTS[k], arbitrary: byKind[k] }));
   return fc.oneof(...weighted);
@@ -345,6 +349,7 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
         .map(([t, size, cap, n]) => [new SetSoftCapCommand(clsOf(size), cap), ...allocs(t, size, n + 2)]),
     });
   }
+  options.push(...refusalScenarios(config, { thread, size: sizeArbitrary(config, swarm), anySize, has }));
   return fc.oneof(...options);
 }
 

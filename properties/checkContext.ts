@@ -4,7 +4,7 @@
 // a capacity and detects cycles by the set of visited nodes: a broken list is reported, never hangs.
 
 import { match } from 'ts-pattern';
-import type { Allocator, AllocatorConfig, AllocatorView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
+import type { Allocator, AllocatorConfig, AllocatorView, OsView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
 import type { Model } from '../model/index.ts';
 import { headerByteOf, regionBaseOf, slabIdOfAddress, slabStartOf, superslabUsableBytes } from '../model/index.ts';
@@ -75,6 +75,8 @@ export interface StepSnapshot {
   /** ACTIVE slots per class, counted from the slab states (not the implementation's counter). */
   readonly activeCounted: readonly number[];
   readonly softCaps: readonly number[];
+  /** The OS before the step: its limit, pending refusals, and the bases of every mapped region. */
+  readonly os: OsView & { readonly regions: ReadonlySet<number> };
 }
 
 /** Where a free block sits. */
@@ -277,7 +279,8 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
     });
   }
   const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
-  return { superslabs, activeCounted: [...post.activeCounted()], softCaps };
+  const os = { ...post.view.os(), regions: new Set(post.regions().keys()) };
+  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, os };
 }
 
 /** Utilization threshold in live bytes. */

@@ -17,7 +17,11 @@ export type CommandData =
   | { readonly kind: 'setSoftCap'; readonly cls: number; readonly cap: number }
   | { readonly kind: 'setRouteProfile'; readonly profile: RouteProfile }
   | { readonly kind: 'trim' }
-  | { readonly kind: 'badFree'; readonly thread: number; readonly bad: BadFreeKind; readonly ref: number; readonly offset: number };
+  | { readonly kind: 'badFree'; readonly thread: number; readonly bad: BadFreeKind; readonly ref: number; readonly offset: number }
+  /** The OS maps at most `limit` regions at once (null: no limit). */
+  | { readonly kind: 'osLimit'; readonly limit: number | null }
+  /** The OS refuses the next `count` maps. */
+  | { readonly kind: 'osRefuse'; readonly count: number };
 
 export type CommandKind = CommandData['kind'];
 
@@ -37,5 +41,6 @@ export const INVARIANT_NAMES = [
   'registry',
   'bad-free-rejected',
   'no-leak',
+  'refusal-no-trace',
 ] as const;
 export type InvariantName = (typeof INVARIANT_NAMES)[number];

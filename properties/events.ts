@@ -51,6 +51,8 @@ export type StepEvent =
   | { readonly kind: 'setSoftCap'; readonly cls: number; readonly cap: number }
   | { readonly kind: 'setRouteProfile' }
   | { readonly kind: 'trim' }
+  | { readonly kind: 'osLimit'; readonly limit: number | null }
+  | { readonly kind: 'osRefuse'; readonly count: number }
   /** A command that turned out not applicable once the pre-step view was known (nothing executed). */
   | { readonly kind: 'skipped'; readonly why: string };
 

@@ -9,6 +9,8 @@ import type { SuiteCommand } from './Command.ts';
 import { DrainCommand } from './DrainCommand.ts';
 import { FlushCommand } from './FlushCommand.ts';
 import { FreeCommand } from './FreeCommand.ts';
+import { OsLimitCommand } from './OsLimitCommand.ts';
+import { OsRefuseCommand } from './OsRefuseCommand.ts';
 import { SetRouteProfileCommand } from './SetRouteProfileCommand.ts';
 import { SetSoftCapCommand } from './SetSoftCapCommand.ts';
 import { ThreadExitCommand } from './ThreadExitCommand.ts';
@@ -28,6 +30,8 @@ export function commandFromData(data: CommandData): SuiteCommand {
     .with({ kind: 'setRouteProfile' }, (d) => new SetRouteProfileCommand(d.profile))
     .with({ kind: 'trim' }, () => new TrimCommand())
     .with({ kind: 'badFree' }, (d) => new BadFreeCommand(d.thread, d.bad, d.ref, d.offset))
+    .with({ kind: 'osLimit' }, (d) => new OsLimitCommand(d.limit))
+    .with({ kind: 'osRefuse' }, (d) => new OsRefuseCommand(d.count))
     .exhaustive();
 }
 
@@ -37,4 +41,5 @@ export function commandText(data: CommandData): string {
 }
 
 export type { SuiteCommand, StepTarget } from './Command.ts';
+export { OsLimitCommand, OsRefuseCommand };
 export { AllocCommand, BadFreeCommand, CheckCommand, DrainCommand, FlushCommand, FreeCommand, SetRouteProfileCommand, SetSoftCapCommand, ThreadExitCommand, TrimCommand, WriteCommand };

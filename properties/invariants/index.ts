@@ -9,6 +9,7 @@ import { INVARIANT_NAMES } from '../commandData.ts';
 import { dataIntegrity, header, noDoubleAllocation, usableSize } from './blocks.ts';
 import { census, emptyRecycled, listsWellformed, registry, softCap, warmPoolValid } from './heap.ts';
 import { badFreeRejected, deltaZero, noLeak, noPrematureFailure, tierRelease } from './lifecycle.ts';
+import { refusalNoTrace } from './refusal.ts';
 
 export const INVARIANTS: readonly Invariant[] = [
   noDoubleAllocation,
@@ -23,6 +24,7 @@ export const INVARIANTS: readonly Invariant[] = [
   registry,
   softCap,
   noPrematureFailure,
+  refusalNoTrace,
   deltaZero,
   tierRelease,
   noLeak,
@@ -35,4 +37,5 @@ for (const name of INVARIANT_NAMES) {
   if (!INVARIANTS_BY_NAME.has(name)) throw new Error(`invariant ${name} has no check`);
 }
 
+export { refusalNoTrace };
 export { dataIntegrity, header, noDoubleAllocation, usableSize, census, emptyRecycled, listsWellformed, registry, softCap, warmPoolValid, badFreeRejected, deltaZero, noLeak, noPrematureFailure, tierRelease };

@@ -5,6 +5,7 @@
 import type { CheckContext } from '../checkContext.ts';
 import { defineInvariant, hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
 import { digestDifference } from '../digest.ts';
+import { osRefusal } from './refusal.ts';
 import { hex } from '../events.ts';
 import { deltaThreshold } from '../../model/index.ts';
 
@@ -17,7 +18,8 @@ function prematurePoolFailure(ctx: CheckContext, sizeBytes: number): string | nu
   const pool = ctx.post.pool();
   const need = sizeBytes + pool.headerBytes;
   const regionBytes = ctx.config.superslabSize;
-  if (pool.mappedBytes + regionBytes <= pool.budgetBytes && need <= regionBytes / 2) {
+  // A region the OS refused to map is no room (SPEC §2).
+  if (pool.mappedBytes + regionBytes <= pool.budgetBytes && need <= regionBytes / 2 && osRefusal(ctx) === null) {
     return `the pool failed a ${sizeBytes}-byte request with ${pool.mappedBytes} of ${pool.budgetBytes} budget bytes mapped`;
   }
   const roomy = pool.blocks.find((b) => !b.allocated && b.chunkBytes >= need + 2 * pool.headerBytes + 8);
@@ -45,7 +47,9 @@ export const noPrematureFailure = defineInvariant({
     const capReached = counted >= view.softCap(c);
     if (!capReached) {
       const reg = view.registry();
-      const registryFull = reg.length >= ctx.config.registryCapacity && view.reserve().length === 0;
+      // Stage 3 had no room: the registry full, or the OS refused the map (SPEC §2); the reserve empty either way.
+      const refused = osRefusal(ctx);
+      const registryFull = (reg.length >= ctx.config.registryCapacity || refused !== null) && view.reserve().length === 0;
       for (const ss of ctx.post.superslabs()) {
         if (ss.tier !== 'HOT' || ss.inReserve) continue;
         const free = ss.slabs.find((s) => s.state === 'EMPTY' || s.state === 'UNUSED');
@@ -54,7 +58,7 @@ export const noPrematureFailure = defineInvariant({
         }
       }
       if (!registryFull) {
-        return { message: `${what} although class ${c} is under its cap (${counted} < ${view.softCap(c)}) and the registry has room (${reg.length}/${ctx.config.registryCapacity}, reserve ${view.reserve().length})` };
+        return { message: `${what} although class ${c} is under its cap (${counted} < ${view.softCap(c)}) and the registry has room (${reg.length}/${ctx.config.registryCapacity}, reserve ${view.reserve().length}${refused === null ? ', the OS refused no map' : ''})` };
       }
     }
     for (const s of ctx.post.slabs().values()) {
