@@ -6,13 +6,13 @@
 // - every SuperSlab's tier, counters, masks and every slab's metadata (owners renamed); registry,
 //   by-class lists, EMPTY and orphan lists in their order; active slot counts, soft caps, class
 //   hints, the reserve; per thread (in renamed order) its caches, current slabs, warm pools and
-//   pages; the route profile; the pool's chunks;
+//   pages; the route profile; the pool's chunks; the OS's map limit and pending refusals;
 // - every byte of every mapped region. Bytes retained by an unmapped region are left out: the
 //   allocator never reads a byte it did not write since the region was (re)mapped — headers are
 //   written at carving, links at push — and the checks read only headers, links and written canaries;
 // - the model: the live list in order (pointer, size, class, front, renamed thread, canary), the
-//   graveyard in order, soft caps, route profile and which threads are settled. Allocation serial
-//   numbers are names only and are left out.
+//   graveyard in order, soft caps, route profile, the OS limit and refusals it ordered, and which
+//   threads are settled. Allocation serial numbers are names only and are left out.
 // Thread renaming is sound because every command of the alphabet exists for every thread, every
 // invariant treats threads alike, and the allocator's behaviour does not depend on the numeric
 // order of thread ids (tested: a planted fault is found at the same depth with and without it).
@@ -104,14 +104,15 @@ function collect(view: AllocatorView, model: Model): Collected {
       owners.push(s.owner);
     }
   }
-  parts.push(`reg:${view.registry().join(',')}|res:${view.reserve().join(',')}|route:${view.routeProfile()}`);
+  const os = view.os();
+  parts.push(`reg:${view.registry().join(',')}|res:${view.reserve().join(',')}|route:${view.routeProfile()}|os:${os.mapLimit ?? '-'}/${os.refusalsPending}`);
   for (let c = 0; c < view.classCount; c++) {
     parts.push(`c${c}:${view.registryByClass(c).join(',')}/${view.emptyList(c).join(',')}/${view.orphanList(c).join(',')}/${view.activeSlots(c)}/${view.softCap(c)}/${view.classHint(c)}`);
   }
   parts.push(`pool:${view.pool().blocks.map((b) => `${b.chunk}.${b.chunkBytes}.${b.requestedBytes}.${b.allocated ? 1 : 0}`).join(',')}`);
   for (const g of model.graveyard()) parts.push(`G${g.ptr},${g.front},${g.sizeClass},${g.regionBase}`);
   for (let c = 0; c < view.classCount; c++) parts.push(`m${model.softCap(c)}`);
-  parts.push(`mp${model.routeProfile()}`);
+  parts.push(`mp${model.routeProfile()}`, `mo${model.osLimit() ?? '-'}/${model.osRefusalsBound()}`);
   const settled = model.settledThreads();
   const threads: string[] = [];
   for (let t = 0; t < view.config.threads; t++) {

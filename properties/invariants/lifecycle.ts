@@ -58,7 +58,7 @@ export const noPrematureFailure = defineInvariant({
         }
       }
       if (!registryFull) {
-        return { message: `${what} although class ${c} is under its cap (${counted} < ${view.softCap(c)}) and the registry has room (${reg.length}/${ctx.config.registryCapacity}, reserve ${view.reserve().length}${refused === null ? ', the OS refused no map' : ''})` };
+        return { message: `${what} although class ${c} is under its cap (${counted} < ${view.softCap(c)}) and the registry has room (${reg.length}/${ctx.config.registryCapacity}, reserve ${view.reserve().length}${refused === null ? ', no map refused as the commands allow' : ''})` };
       }
     }
     for (const s of ctx.post.slabs().values()) {
