@@ -84,9 +84,11 @@ export function swarmArbitrary(config: AllocatorConfig): fc.Arbitrary<Swarm> {
   const classes = config.strides.map((_, c) => c);
   // Each optional kind is on in about 3 runs out of 4.
   const mostly = fc.integer({ min: 0, max: 3 }).map((n) => n > 0);
+  // The OS's refusals are on in every other run: the runs without them search as before.
+  const half = fc.boolean();
   return fc
     .record({
-      on: fc.tuple(...OPTIONAL_KINDS.map(() => mostly)),
+      on: fc.tuple(...OPTIONAL_KINDS.map((k) => (k === 'osLimit' || k === 'osRefuse' ? half : mostly))),
       badKinds: fc.subarray([...BAD_FREE_KINDS], { minLength: 1 }),
       classes: fc.oneof(
         { weight: 2, arbitrary: fc.constant(classes) },

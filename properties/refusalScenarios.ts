@@ -59,7 +59,7 @@ export function refusalScenarios(config: AllocatorConfig, parts: ScenarioParts):
   const { thread, size, anySize, has } = parts;
   if (has('osRefuse')) {
     out.push({
-      weight: 2,
+      weight: 1,
       arbitrary: fc
         .tuple(thread, fc.array(anySize, { minLength: 0, maxLength: 4 }), size, refuseCountArbitrary(), fc.integer({ min: 1, max: 3 }))
         .map(([t, before, s, k, n]) => [...before.map((b) => new AllocCommand(t, b)), new OsRefuseCommand(Math.max(1, k)), ...allocs(t, s, n), new OsRefuseCommand(0), new AllocCommand(t, s)]),
@@ -75,7 +75,7 @@ export function refusalScenarios(config: AllocatorConfig, parts: ScenarioParts):
   }
   if (has('osRefuse') && has('free') && has('flush')) {
     out.push({
-      weight: 2,
+      weight: 1,
       // Everything freed (oldest first, threads alternating) and every thread flushed: the SuperSlabs
       // are unmapped, so the next map would take a freed index again.
       arbitrary: fc.tuple(thread, fc.integer({ min: 6, max: 16 }), anySize, refuseCountArbitrary()).map(([t, n, next, k]) => [
@@ -127,7 +127,7 @@ function aimedScenarios(config: AllocatorConfig, parts: ScenarioParts): Weighted
   const cls = fc.constantFrom(...classes);
   const sizeOf = (c: number, big: boolean): number => classSizes(config, c)[big ? 1 : 0] as number;
   out.push({
-    weight: 2,
+    weight: 1,
     arbitrary: fc
       .tuple(lead, parts.thread, cls, fc.boolean(), fc.array(fc.tuple(parts.thread, cls, fc.boolean()), { minLength: 2, maxLength: 5 }))
       .map(([before, t, lone, loneBig, firsts]) => [
@@ -140,7 +140,7 @@ function aimedScenarios(config: AllocatorConfig, parts: ScenarioParts): Weighted
   const tlsClasses = classes.filter((c) => !heapClasses.includes(c));
   if (parts.has('threadExit') && tlsClasses.length > 0) {
     out.push({
-      weight: 1,
+      weight: 2,
       // The exiting thread's empty warm slabs are released while its block stays live: the SuperSlab
       // turns DRAINING (one block is far below the threshold) and gives no more slots; the orphan is
       // adopted at Stage 0, so the adopter's prefill needs Stage 3.
