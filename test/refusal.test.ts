@@ -18,6 +18,7 @@ import { CheckContext, PostState, takeSnapshot } from '../properties/checkContex
 import type { Violation } from '../properties/checkContext.ts';
 import { INVARIANTS_BY_NAME } from '../properties/invariants/index.ts';
 import { runCommands } from '../properties/runner.ts';
+import { parseCommand } from '../cli/repro.ts';
 import { Session } from '../properties/session.ts';
 
 const tiny = profileConfig('tiny');
@@ -191,5 +192,16 @@ describe('refused-prefill-keeps-entry (planted)', () => {
     expect(runCommands(tiny, faulty.violation?.commands ?? []).passed).toBe(true);
     const clean = explore(tiny, { depth: 4, alphabet: letters });
     expect([clean.violation, clean.depthCompleted]).toEqual([null, 4]);
+  });
+});
+
+describe('repro files', () => {
+  it('hold the OS commands as data, validated', () => {
+    expect(parseCommand({ kind: 'osLimit', limit: null }, 0, tiny)).toEqual({ ok: true, value: { kind: 'osLimit', limit: null } });
+    expect(parseCommand({ kind: 'osRefuse', count: 2 }, 1, tiny)).toEqual({ ok: true, value: { kind: 'osRefuse', count: 2 } });
+    const bad = parseCommand({ kind: 'osLimit', limit: -1 }, 2, tiny);
+    expect(bad.ok ? '' : bad.reason).toBe('commands[2] (osLimit).limit must be a non-negative integer or null (got -1)');
+    const badCount = parseCommand({ kind: 'osRefuse', count: 'x' }, 3, tiny);
+    expect(badCount.ok ? '' : badCount.reason).toMatch(/commands\[3\] \(osRefuse\)\.count must be a non-negative integer/);
   });
 });
