@@ -109,7 +109,13 @@ export class TinyAllocator implements Allocator {
   }
 
   private poolAlloc(sizeBytes: number): number {
-    const ptr = this.pool.alloc(sizeBytes);
+    const refusalsBefore = this.pool.mapRefusals;
+    let ptr = this.pool.alloc(sizeBytes);
+    // Out of memory while empty SuperSlabs sit in the reserve: give them back to the OS, ask again.
+    if (ptr === 0 && this.pool.mapRefusals > refusalsBefore && this.heap.reserve.length > 0) {
+      trimReserve(this.heap);
+      ptr = this.pool.alloc(sizeBytes);
+    }
     if (ptr === 0) this.heap.poolFailures++;
     else this.heap.poolAllocs++;
     return ptr;

@@ -172,6 +172,29 @@ describe('each refusal clause reports a state broken on purpose', () => {
   });
 });
 
+describe('a real bug the refusals exposed: OOM in the pool while the reserve holds an empty SuperSlab', () => {
+  const threads = profileConfig('tiny-threads'); // emptyReserve 1
+  const parked: CommandData[] = [{ kind: 'osLimit', limit: 1 }, alloc(7), { kind: 'free', thread: 0, ref: 0 }, { kind: 'flush', thread: 0 }];
+
+  it('the reserve is given back to the OS and the pool served (every invariant after every step)', () => {
+    const s = legal(threads, parked);
+    expect([s.view.reserve().length, s.view.mappedRegions().length]).toEqual([1, 1]);
+    const after = legal(threads, [...parked, alloc(100)]);
+    expect(after.model.live().map((b) => b.front)).toEqual(['pool']);
+    expect([after.view.reserve(), after.view.mappedRegions().map((r) => r.kind)]).toEqual([[], ['pool']]);
+  });
+
+  it('no-premature-failure: the pool fails at the limit while the reserve parks a SuperSlab', () => {
+    const s = legal(threads, parked);
+    const pre = takeSnapshot(new PostState(s.view), s.model);
+    const failed = { kind: 'alloc' as const, thread: 0, sizeBytes: 100, prediction: s.model.predictAlloc(100), ptr: 0, servedBy: 'failed' as const, duplicateOf: undefined, block: undefined };
+    const ctx = new CheckContext({ allocator: s.allocator, model: s.model, step: 5, command: alloc(100), event: failed, pre });
+    expect(INVARIANTS_BY_NAME.get('no-premature-failure')?.check(ctx)?.message).toMatch(
+      /the pool failed a 100-byte request with budget left although SuperSlab 0x00000200 sits empty in the reserve while the OS limit of 1 regions is reached/,
+    );
+  });
+});
+
 describe('the OS state is part of every state identity', () => {
   it('fingerprint and bad-free digest see the pending refusals and the limit', () => {
     const a = legal(tiny, [alloc(7)]);

@@ -5,7 +5,7 @@
 import type { CheckContext } from '../checkContext.ts';
 import { defineInvariant, hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
 import { digestDifference } from '../digest.ts';
-import { osRefusal } from './refusal.ts';
+import { osRefusal, reserveHeldAtLimit } from './refusal.ts';
 import { hex } from '../events.ts';
 import { deltaThreshold } from '../../model/index.ts';
 
@@ -19,8 +19,10 @@ function prematurePoolFailure(ctx: CheckContext, sizeBytes: number): string | nu
   const need = sizeBytes + pool.headerBytes;
   const regionBytes = ctx.config.superslabSize;
   // A region the OS refused to map is no room (SPEC §2).
-  if (pool.mappedBytes + regionBytes <= pool.budgetBytes && need <= regionBytes / 2 && osRefusal(ctx) === null) {
-    return `the pool failed a ${sizeBytes}-byte request with ${pool.mappedBytes} of ${pool.budgetBytes} budget bytes mapped`;
+  if (pool.mappedBytes + regionBytes <= pool.budgetBytes && need <= regionBytes / 2) {
+    const held = reserveHeldAtLimit(ctx);
+    if (held !== null) return `the pool failed a ${sizeBytes}-byte request with budget left although ${held}`;
+    if (osRefusal(ctx) === null) return `the pool failed a ${sizeBytes}-byte request with ${pool.mappedBytes} of ${pool.budgetBytes} budget bytes mapped`;
   }
   const roomy = pool.blocks.find((b) => !b.allocated && b.chunkBytes >= need + 2 * pool.headerBytes + 8);
   if (roomy !== undefined) return `the pool failed a ${sizeBytes}-byte request although free chunk ${hex(roomy.chunk)} holds ${roomy.chunkBytes} bytes`;

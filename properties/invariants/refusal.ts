@@ -27,6 +27,18 @@ export function osRefusal(ctx: CheckContext): string | null {
   return null;
 }
 
+/**
+ * The pool was refused a region at the OS limit while a SuperSlab sat empty in the reserve: memory
+ * the allocator holds for nothing, which it can give back to the OS to make room (SPEC §2: 0 only
+ * when every legal source is exhausted or refused). Null when not so.
+ */
+export function reserveHeldAtLimit(ctx: CheckContext): string | null {
+  const os = ctx.view.os();
+  const reserve = ctx.view.reserve();
+  if (os.mapLimit === null || reserve.length === 0 || ctx.post.regions().size < os.mapLimit) return null;
+  return `SuperSlab ${hex(reserve[0] as number)} sits empty in the reserve while the OS limit of ${os.mapLimit} regions is reached`;
+}
+
 /** A slot that was not ACTIVE for its class before the step and is now. */
 function newlyBound(ctx: CheckContext): { slabId: number; cls: number } | null {
   for (const ss of ctx.post.superslabs()) {
