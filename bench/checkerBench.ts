@@ -72,6 +72,8 @@ type BareOp =
   | { readonly k: 'setSoftCap'; readonly cls: number; readonly cap: number }
   | { readonly k: 'setRouteProfile'; readonly profile: Extract<CommandData, { kind: 'setRouteProfile' }>['profile'] }
   | { readonly k: 'trim' }
+  | { readonly k: 'osLimit'; readonly limit: number | null }
+  | { readonly k: 'osRefuse'; readonly count: number }
   | { readonly k: 'badFree'; readonly t: number; readonly ptr: number; readonly forgedXor: number }
   | { readonly k: 'nop' };
 
@@ -129,6 +131,10 @@ function bareOpOf(d: CommandData, event: StepEvent | undefined): BareOp {
       return { k: 'setRouteProfile', profile: d.profile };
     case 'trim':
       return { k: 'trim' };
+    case 'osLimit':
+      return { k: 'osLimit', limit: d.limit };
+    case 'osRefuse':
+      return { k: 'osRefuse', count: d.count };
     case 'badFree':
       if (event?.kind !== 'badFree') return { k: 'nop' };
       // The suite's forged byte: header ^ (1 + offset % 255).
@@ -203,6 +209,12 @@ function runBare(suite: SuiteModule, config: AllocatorConfig, rec: Recorded, scr
         break;
       case 'trim':
         a.trim();
+        break;
+      case 'osLimit':
+        a.setOsMapLimit(op.limit);
+        break;
+      case 'osRefuse':
+        a.refuseMaps(op.count);
         break;
       case 'badFree': {
         let r;

@@ -25,6 +25,8 @@ export function commandText(c: CommandData): string {
     .with({ kind: 'writeBytes' }, (x) => `writeBytes(${x.target} #${x.ref}, ${x.offset})`)
     .with({ kind: 'misuse' }, (x) => `misuse(${x.method}, ${x.variant})`)
     .with({ kind: 'stats' }, () => 'stats()')
+    .with({ kind: 'osLimit' }, (x) => `osLimit(${x.limit ?? 'none'})`)
+    .with({ kind: 'osRefuse' }, (x) => `osRefuse(${x.count})`)
     .exhaustive();
 }
 
@@ -33,7 +35,7 @@ export function commandThread(c: CommandData): number | null {
   return match(c)
     .with({ kind: 'alloc' }, { kind: 'free' }, { kind: 'drain' }, { kind: 'flush' }, { kind: 'threadExit' }, { kind: 'badFree' }, (x) => x.thread)
     .with({ kind: 'write' }, { kind: 'check' }, { kind: 'setSoftCap' }, { kind: 'setRouteProfile' }, { kind: 'trim' }, () => null)
-    .with({ kind: 'usableSize' }, { kind: 'readBytes' }, { kind: 'writeBytes' }, { kind: 'misuse' }, { kind: 'stats' }, () => null)
+    .with({ kind: 'usableSize' }, { kind: 'readBytes' }, { kind: 'writeBytes' }, { kind: 'misuse' }, { kind: 'stats' }, { kind: 'osLimit' }, { kind: 'osRefuse' }, () => null)
     .exhaustive();
 }
 
@@ -56,5 +58,7 @@ export function canonicalCommand(c: CommandData): CommandData {
     .with({ kind: 'writeBytes' }, (x) => ({ kind: 'writeBytes', target: x.target, ref: x.ref, offset: x.offset }))
     .with({ kind: 'misuse' }, (x) => ({ kind: 'misuse', method: x.method, variant: x.variant }))
     .with({ kind: 'stats' }, () => ({ kind: 'stats' }))
+    .with({ kind: 'osLimit' }, (x) => ({ kind: 'osLimit', limit: x.limit }))
+    .with({ kind: 'osRefuse' }, (x) => ({ kind: 'osRefuse', count: x.count }))
     .exhaustive();
 }

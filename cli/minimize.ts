@@ -58,7 +58,7 @@ export function smallestSizeOfClass(strides: readonly number[], size: number): n
 class BudgetExhausted extends Error {}
 
 /** A field that moves toward 0, with the commands that have it. */
-type NumericField = 'ref' | 'offset' | 'seed' | 'cap' | 'cls';
+type NumericField = 'ref' | 'offset' | 'seed' | 'cap' | 'cls' | 'count';
 
 function numericFields(c: CommandData): readonly NumericField[] {
   return match(c)
@@ -67,7 +67,8 @@ function numericFields(c: CommandData): readonly NumericField[] {
     .with({ kind: 'badFree' }, () => ['ref', 'offset'] as const)
     .with({ kind: 'drain' }, () => ['cls'] as const)
     .with({ kind: 'setSoftCap' }, () => ['cls', 'cap'] as const)
-    .with({ kind: 'alloc' }, { kind: 'flush' }, { kind: 'threadExit' }, { kind: 'setRouteProfile' }, { kind: 'trim' }, () => [] as const)
+    .with({ kind: 'osRefuse' }, () => ['count'] as const)
+    .with({ kind: 'alloc' }, { kind: 'flush' }, { kind: 'threadExit' }, { kind: 'setRouteProfile' }, { kind: 'trim' }, { kind: 'osLimit' }, () => [] as const)
     .with({ kind: 'usableSize' }, { kind: 'readBytes' }, { kind: 'writeBytes' }, () => ['ref', 'offset'] as const)
     .with({ kind: 'misuse' }, { kind: 'stats' }, () => [] as const)
     .exhaustive();

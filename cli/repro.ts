@@ -30,7 +30,7 @@ type _Covers = Exclude<FailureName, (typeof FAILURE_NAMES)[number]> extends neve
 const _covers: _Covers = true;
 void _covers;
 
-export const COMMAND_KINDS = ['alloc', 'free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats'] as const satisfies readonly CommandKind[];
+export const COMMAND_KINDS = ['alloc', 'free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats', 'osLimit', 'osRefuse'] as const satisfies readonly CommandKind[];
 type _KindsCover = Exclude<CommandKind, (typeof COMMAND_KINDS)[number]> extends never ? true : never;
 const _kindsCover: _KindsCover = true;
 void _kindsCover;
@@ -171,6 +171,8 @@ const COMMAND_FIELDS: Readonly<Record<CommandKind, readonly string[]>> = {
   writeBytes: ['target', 'ref', 'offset'],
   misuse: ['method', 'variant'],
   stats: [],
+  osLimit: ['limit'],
+  osRefuse: ['count'],
 };
 
 /** Validates one command against the config it will run on. */
@@ -208,11 +210,14 @@ export function parseCommand(raw: unknown, index: number, config: AllocatorConfi
       case 'cls':
         if (!isInt(v) || v < 0 || v >= config.strides.length) return fail(`must be a class 0..${config.strides.length - 1}`);
         break;
+      case 'limit': // regions the OS maps at once, or null for no limit
+        if (v !== null && (!isInt(v) || v < 0)) return fail('must be a non-negative integer or null');
+        break;
       case 'offset':
       case 'ref': // a live index, taken modulo the live count: -1 names the newest block
         if (!isInt(v)) return fail('must be an integer');
         break;
-      default: // size, seed, cap
+      default: // size, seed, cap, count
         if (!isInt(v) || v < 0) return fail('must be a non-negative integer');
     }
   }
@@ -249,6 +254,13 @@ function parseTargetFields(value: Record<string, unknown>): Check<{ target?: str
   return good(out);
 }
 
+/**
+ * Config fields added after format version 1, with the value that behaves as the allocator did
+ * before the field existed: a file written before them replays with that value (it is not a
+ * default leaking in: it is what the file's run had).
+ */
+const ADDED_CONFIG_FIELDS: Readonly<Partial<Record<keyof AllocatorConfig, unknown>>> = { osMapLimit: null };
+
 /** Validates a parsed JSON value as a counterexample file. */
 export function parseRepro(value: unknown): Check<{ repro: ReproFile; faultyConfig: AllocatorConfig; cleanConfig: AllocatorConfig }> {
   if (!isObject(value)) return bad('not a counterexample: the top level is not a JSON object');
@@ -274,7 +286,7 @@ export function parseRepro(value: unknown): Check<{ repro: ReproFile; faultyConf
   // The config: every field present (defaults must not leak into a replay), valid for makeConfig.
   const rawConfig = value.config;
   if (!isObject(rawConfig)) return bad(`"config" must be an object (got ${show(rawConfig)})`);
-  for (const k of Object.keys(DEFAULT_CONFIG)) if (!(k in rawConfig)) return bad(`config is missing field "${k}"`);
+  for (const k of Object.keys(DEFAULT_CONFIG)) if (!(k in rawConfig) && !(k in ADDED_CONFIG_FIELDS)) return bad(`config is missing field "${k}"`);
   const configFaults = parseFaults(rawConfig.faults, 'config.faults');
   if (!configFaults.ok) return configFaults;
   if ([...configFaults.value].sort().join(',') !== [...faults.value].sort().join(',')) {
@@ -283,8 +295,8 @@ export function parseRepro(value: unknown): Check<{ repro: ReproFile; faultyConf
   let faultyConfig: AllocatorConfig;
   let cleanConfig: AllocatorConfig;
   try {
-    faultyConfig = makeConfig({ ...rawConfig, faults: faults.value });
-    cleanConfig = makeConfig({ ...rawConfig, faults: [] });
+    faultyConfig = makeConfig({ ...ADDED_CONFIG_FIELDS, ...rawConfig, faults: faults.value });
+    cleanConfig = makeConfig({ ...ADDED_CONFIG_FIELDS, ...rawConfig, faults: [] });
   } catch (e) {
     if (e instanceof ConfigError) return bad(`invalid config: config.${e.field}: ${e.rule} (got ${show(e.value)})`);
     return bad(`invalid config: ${describeThrown(e)}`);

@@ -15,7 +15,8 @@ const BAD_FREES: readonly BadFreeKind[] = ['double', 'interior', 'foreign', 'sta
 /**
  * One size per class (its smallest), one pool size (just past the last class); free of each live
  * index from every thread; drain of every class, flush and exit of every thread; soft caps from a
- * small set; trim; canary write and check of live index 0; every bad-free kind from every thread.
+ * small set; trim; canary write and check of live index 0; every bad-free kind from every thread;
+ * osRefuse(1) and osLimit(1).
  * Every thread has the same commands: the thread-renaming reduction relies on it.
  */
 export function alphabet(config: AllocatorConfig, options: AlphabetOptions = {}): CommandData[] {
@@ -31,5 +32,7 @@ export function alphabet(config: AllocatorConfig, options: AlphabetOptions = {})
   for (let cls = 0; cls < classes; cls++) for (const cap of softCapValues) out.push({ kind: 'setSoftCap', cls, cap });
   out.push({ kind: 'trim' }, { kind: 'write', ref: 0, seed: 1 }, { kind: 'check', ref: 0 });
   for (let t = 0; t < config.threads; t++) for (const bad of BAD_FREES) out.push({ kind: 'badFree', thread: t, bad, ref: 0, offset: 1 });
+  // Refusals (SPEC §2): the next map refused, whoever asks; and a world of one mapped region.
+  out.push({ kind: 'osRefuse', count: 1 }, { kind: 'osLimit', limit: 1 });
   return out;
 }

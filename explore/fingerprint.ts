@@ -7,12 +7,13 @@
 //   counts) and every slab's metadata and lookups (stride, held flag, live bitmap; owners renamed); registry,
 //   by-class lists, EMPTY and orphan lists in their order; active slot counts, soft caps, class
 //   hints, the reserve; per thread (in renamed order) its caches, current slabs, warm pools and
-//   pages; the route profile; the pool's chunks;
+//   pages; the route profile; the pool's chunks; the OS's map limit and pending refusals;
 // - every byte of every mapped region. Bytes retained by an unmapped region are left out: the
 //   allocator never reads a byte it did not write since the region was (re)mapped — headers are
 //   written at carving, links at push — and the checks read only headers, links and written canaries;
 // - the model: the live list in order (pointer, size, class, front, renamed thread, canary), the
-//   graveyard in order, soft caps, route profile and which threads are settled. Allocation serial
+//   graveyard in order, soft caps, route profile, the OS limit and refusals it ordered (view and
+//   model), and which threads are settled. Allocation serial
 //   numbers are names only and are left out.
 // The description is never built as text: its fields are fed, in a fixed order with every list's
 // length first, to a streaming 64-bit hash (two 32-bit lanes); the parts that name threads (slab
@@ -230,6 +231,12 @@ function collectShared(h: Hasher, view: AllocatorView, model: Model): void {
   }
   for (let c = 0; c < view.classCount; c++) h.num(model.softCap(c));
   h.str(model.routeProfile());
+  // The OS: its limit and pending refusals, and what the model says the commands ordered.
+  const os = view.os();
+  h.num(os.mapLimit ?? -1);
+  h.num(os.refusalsPending);
+  h.num(model.osLimit() ?? -1);
+  h.num(model.osRefusalsBound());
 }
 
 function collectThread(view: AllocatorView, t: number, settled: boolean): FingerprintLanes {

@@ -33,7 +33,9 @@ const SELF_LOOPING: readonly CommandData['kind'][] = ['badFree', 'drain', 'trim'
 const ALWAYS: ReadonlySet<CommandData['kind']> = new Set<CommandData['kind']>(['free', ...SELF_LOOPING]);
 
 /** The one growing kind a sub-alphabet may add to alloc and the kinds above (null: none). */
-const EXTRAS: readonly (CommandData['kind'] | null)[] = [null, 'flush', 'threadExit', 'setSoftCap', 'write'];
+const EXTRAS: readonly (CommandData['kind'] | null)[] = [null, 'flush', 'threadExit', 'setSoftCap', 'write', 'osRefuse'];
+/** Kinds an extra brings along with its own: the OS's refusals come as one extra. */
+const EXTRA_COMPANIONS: Readonly<Partial<Record<CommandData['kind'], CommandData['kind']>>> = { osRefuse: 'osLimit' };
 
 const threadOf = (l: CommandData): number | null => ('thread' in l ? l.thread : null);
 
@@ -41,7 +43,7 @@ const threadOf = (l: CommandData): number | null => ('thread' in l ? l.thread : 
  * Every sub-alphabet, in the order the swarm searches them: allocs of one size or of two, from thread
  * t0 or from both threads; frees of every live index, drains (of those sizes' classes) and every bad
  * free from those threads, trim and the canary check; and at most one growing kind more (flush,
- * exit, soft caps, or the canary write). Cheapest first, one thread and two threads taking turns.
+ * exit, soft caps, the canary write, or the OS's refusals: osRefuse and osLimit). Cheapest first, one thread and two threads taking turns.
  * Letters keep the full alphabet's order, so BFS order within a sub-search is the full search's.
  */
 export function subAlphabets(config: AllocatorConfig, full: readonly CommandData[] = defaultAlphabet(config)): SubAlphabet[] {
@@ -59,7 +61,7 @@ export function subAlphabets(config: AllocatorConfig, full: readonly CommandData
           if (t !== null && !threads.includes(t)) return false;
           if (l.kind === 'alloc') return sizeSet.includes(l.size);
           if (l.kind === 'drain') return classes.includes(l.cls);
-          return ALWAYS.has(l.kind) || l.kind === extra;
+          return ALWAYS.has(l.kind) || l.kind === extra || (extra !== null && l.kind === EXTRA_COMPANIONS[extra]);
         });
         out.push({
           name: `${threads.map((t) => `t${t}`).join('+')} alloc(${sizeSet.join(',')})${extra === null ? '' : ` ${extra}`}`,

@@ -107,7 +107,13 @@ export class TinyAllocator implements Allocator {
   }
 
   private poolAlloc(sizeBytes: number): number {
-    const ptr = this.pool.alloc(sizeBytes);
+    const refusalsBefore = this.pool.mapRefusals;
+    let ptr = this.pool.alloc(sizeBytes);
+    // Out of memory while empty SuperSlabs sit in the reserve: give them back to the OS, ask again.
+    if (ptr === 0 && this.pool.mapRefusals > refusalsBefore && this.heap.reserve.length > 0) {
+      trimReserve(this.heap);
+      ptr = this.pool.alloc(sizeBytes);
+    }
     if (ptr === 0) this.heap.poolFailures++;
     else this.heap.poolAllocs++;
     return ptr;
@@ -195,6 +201,16 @@ export class TinyAllocator implements Allocator {
   trim(): void {
     trimReserve(this.heap);
     this.pool.trim();
+  }
+
+  setOsMapLimit(limit: number | null): void {
+    if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`OS map limit must be a non-negative integer or null, got ${limit}`);
+    this.heap.os.setMapLimit(limit ?? -1);
+  }
+
+  refuseMaps(count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`refused map count must be a non-negative integer, got ${count}`);
+    this.heap.os.refuseNext(count);
   }
 
   stats(): AllocatorStats {

@@ -28,6 +28,10 @@ export interface Allocator {
   setRouteProfile(profile: RouteProfile): void;
   /** Unmaps parked reserve SuperSlabs and empty pool regions. */
   trim(): void;
+  /** The simulated OS maps at most `limit` regions at once (SuperSlabs and pool regions); null lifts the limit. */
+  setOsMapLimit(limit: number | null): void;
+  /** The simulated OS refuses the next `count` maps (0 cancels refusals still pending). */
+  refuseMaps(count: number): void;
   stats(): AllocatorStats;
   /** The read-only view for the checks. */
   readonly view: AllocatorView;

@@ -19,6 +19,7 @@ export const FAULT_NAMES = [
   'double-free-unchecked',
   'stale-class-hint',
   'remote-free-keeps-active',
+  'refused-prefill-keeps-entry',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -81,6 +82,8 @@ export interface AllocatorConfig {
   readonly threads: number;
   /** Budget of the fallback pool in bytes (mapped pool regions never exceed it). */
   readonly poolBytes: number;
+  /** Most regions (SuperSlabs and pool regions together) the OS maps at once; null: no limit (SPEC §2). */
+  readonly osMapLimit: number | null;
   readonly faults: readonly FaultName[];
 }
 
@@ -108,6 +111,7 @@ export const DEFAULT_CONFIG: AllocatorConfig = Object.freeze({
   routeProfile: 'conservative',
   threads: 4,
   poolBytes: 64 * 1024 * 1024,
+  osMapLimit: null,
   faults: [],
 });
 
@@ -203,6 +207,7 @@ export function makeConfig(overrides: Partial<Record<keyof AllocatorConfig, unkn
   const threads = requireInt('threads', raw.threads, 1, 64);
   const poolBytes = requireInt('poolBytes', raw.poolBytes, 0);
   if (poolBytes % superslabSize !== 0) throw new ConfigError('poolBytes', 'must be a multiple of superslabSize (pool regions are SuperSlab-sized)', poolBytes);
+  const osMapLimit = raw.osMapLimit === null ? null : requireInt('osMapLimit', raw.osMapLimit, 0);
   if (!Array.isArray(raw.faults)) throw new ConfigError('faults', 'must be an array of fault names', raw.faults);
   const resolvedFaults = resolveFaultNames(raw.faults as readonly unknown[]);
   if (!resolvedFaults.ok) throw new ConfigError('faults', `unknown fault name "${String(resolvedFaults.unknown)}"; known: ${ACCEPTED_FAULT_NAMES.join(', ')}`, raw.faults);
@@ -236,6 +241,7 @@ export function makeConfig(overrides: Partial<Record<keyof AllocatorConfig, unkn
     routeProfile: raw.routeProfile as RouteProfile,
     threads,
     poolBytes,
+    osMapLimit,
     faults: Object.freeze([...resolvedFaults.faults]),
   });
 }
@@ -272,7 +278,8 @@ export const PROFILE_OVERRIDES: Readonly<Record<string, Partial<AllocatorConfig>
   default: {},
   phase9: { superslabSize: 512 * 1024, emptyScanLimit: 16 },
   tiny: TINY_BASE,
-  'tiny-threads': { ...TINY_BASE, threads: 4, registryCapacity: 4, softCap: [2, 2, 2, 2], tlsCap: [2, 2, 2, 2], emptyReserve: 1 },
+  // The OS maps at most 5 of the 6 regions registry and pool could hold: the profile runs close to its limit.
+  'tiny-threads': { ...TINY_BASE, threads: 4, registryCapacity: 4, softCap: [2, 2, 2, 2], tlsCap: [2, 2, 2, 2], emptyReserve: 1, osMapLimit: 5 },
   'tiny-meta': { ...TINY_BASE, metaLight: true, tinyHeapClasses: 0xc, tinyHeapMaxPages: 2, softCap: [3, 3, 3, 3] },
   'tiny-hot': { ...TINY_BASE, routeProfile: 'hot' },
   'tiny-full': { ...TINY_BASE, routeProfile: 'full' },

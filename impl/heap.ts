@@ -31,6 +31,13 @@ export const STAGE_2 = 3;
 export const STAGE_3 = 4;
 export const STAGE_COUNT = 5;
 
+/** Who asked Stage 3 for a map (statistics of refused maps only): an alloc's refill, warm-pool prefill, a TinyHeap page refill. */
+export const MAP_SITE_ALLOC = 0;
+export const MAP_SITE_PREFILL = 1;
+export const MAP_SITE_PAGE = 2;
+export const MAP_SITE_COUNT = 3;
+export type MapSite = typeof MAP_SITE_ALLOC | typeof MAP_SITE_PREFILL | typeof MAP_SITE_PAGE;
+
 /** Internal corruption found on a path that must never return a bad block (SPEC §5.1). */
 export class HeapCorruptionError extends Error {
   constructor(
@@ -60,6 +67,7 @@ export interface FaultFlags {
   readonly doubleFreeUnchecked: boolean;
   readonly staleClassHint: boolean;
   readonly remoteFreeKeepsActive: boolean;
+  readonly refusedPrefillKeepsEntry: boolean;
 }
 
 function faultFlags(faults: readonly FaultName[]): FaultFlags {
@@ -81,6 +89,7 @@ function faultFlags(faults: readonly FaultName[]): FaultFlags {
     doubleFreeUnchecked: on('double-free-unchecked'),
     staleClassHint: on('stale-class-hint'),
     remoteFreeKeepsActive: on('remote-free-keeps-active'),
+    refusedPrefillKeepsEntry: on('refused-prefill-keeps-entry'),
   };
 }
 
@@ -173,6 +182,8 @@ export class Heap {
   readonly warmHits: Int32Array;
   readonly warmMisses: Int32Array;
   readonly warmPrefills: Int32Array;
+  /** Stage 3 maps the OS refused, per MapSite. */
+  readonly mapRefusals: Int32Array;
   tinyFailures = 0;
   poolAllocs = 0;
   poolFailures = 0;
@@ -205,7 +216,7 @@ export class Heap {
     this.metaLight = cfg.metaLight;
 
     const poolRegions = cfg.poolBytes / cfg.superslabSize;
-    this.os = new OsLayer(cfg.superslabSize, cfg.registryCapacity + poolRegions);
+    this.os = new OsLayer(cfg.superslabSize, cfg.registryCapacity + poolRegions, cfg.osMapLimit ?? -1);
     this.mem = this.os.mem;
     this.regionKind = this.os.kind;
     this.ssShift = this.os.regionShift;
@@ -270,6 +281,7 @@ export class Heap {
     this.warmHits = new Int32Array(C);
     this.warmMisses = new Int32Array(C);
     this.warmPrefills = new Int32Array(C);
+    this.mapRefusals = new Int32Array(MAP_SITE_COUNT);
   }
 
   // --- raw memory ------------------------------------------------------------------------------

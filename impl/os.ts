@@ -6,6 +6,11 @@
 export const RegionKind = { NONE: 0, SUPERSLAB: 1, POOL: 2 } as const;
 export type RegionKindCode = (typeof RegionKind)[keyof typeof RegionKind];
 
+// The OS may refuse a map (SPEC §2), deterministically: a limit on the regions mapped at once
+// (SuperSlabs and pool regions together), and a switch that refuses the next k maps. A refused
+// map changes nothing but the refusal counters (no region, no mapped byte, no map counted);
+// unmap never fails.
+
 export class OsLayer {
   readonly regionSize: number;
   readonly regionShift: number;
@@ -18,26 +23,65 @@ export class OsLayer {
   mappedBytes = 0;
   maps = 0;
   unmaps = 0;
+  /** Regions mapped now (every kind). */
+  mappedRegions = 0;
+  /** Most regions mapped at once before a map is refused; -1: no limit. */
+  mapLimit: number;
+  /** Maps still to refuse (the "refuse the next k maps" switch). */
+  refusalsPending = 0;
+  /** Refused maps. */
+  refusals = 0;
+  /** Refused maps whose region (the lowest free index) had been mapped before: re-maps of a freed index. */
+  remapRefusals = 0;
 
-  constructor(regionSize: number, maxRegions: number) {
+  constructor(regionSize: number, maxRegions: number, mapLimit = -1) {
     this.regionSize = regionSize;
     this.regionShift = Math.log2(regionSize);
     this.regionMask = regionSize - 1;
     this.indexLimit = maxRegions + 1;
     this.mem = new Array<Uint8Array | undefined>(this.indexLimit).fill(undefined);
     this.kind = new Uint8Array(this.indexLimit);
+    this.mapLimit = mapLimit;
   }
 
-  /** Maps the lowest free region for `kind`; returns its index, or 0 when the address space is spent. */
+  /** Sets the limit on regions mapped at once (-1: none). Regions already mapped stay mapped. */
+  setMapLimit(limit: number): void {
+    this.mapLimit = limit;
+  }
+
+  /** Refuses the next `count` maps (replacing any refusals still pending). */
+  refuseNext(count: number): void {
+    this.refusalsPending = count;
+  }
+
+  /** Whether the OS says no to the next map; a pending refusal is used up by asking. */
+  private refuses(): boolean {
+    if (this.refusalsPending > 0) {
+      this.refusalsPending--;
+      return true;
+    }
+    return this.mapLimit >= 0 && this.mappedRegions >= this.mapLimit;
+  }
+
+  /**
+   * Maps the lowest free region for `kind`; returns its index, or 0 when the address space is spent
+   * or the OS refuses (then nothing changes but the refusal counters).
+   */
   map(kind: RegionKindCode): number {
     for (let k = 1; k < this.indexLimit; k++) {
       if (this.kind[k] !== RegionKind.NONE) continue;
+      if (this.refuses()) {
+        this.refusals++;
+        if (this.mem[k] !== undefined) this.remapRefusals++;
+        return 0;
+      }
       // A region's first mapping gets zeroed bytes; a re-mapping keeps what the region held
       // (deterministically), as recycled memory would. Nothing in the allocator relies on zeroed
       // memory, and zeroing 2 MiB per map dominated SuperSlab churn in the benchmarks.
       if (this.mem[k] === undefined) this.mem[k] = new Uint8Array(this.regionSize);
       this.kind[k] = kind;
       this.mappedBytes += this.regionSize;
+      this.mappedRegions++;
       this.maps++;
       return k;
     }
@@ -50,6 +94,7 @@ export class OsLayer {
     }
     this.kind[k] = RegionKind.NONE;
     this.mappedBytes -= this.regionSize;
+    this.mappedRegions--;
     this.unmaps++;
   }
 

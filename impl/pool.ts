@@ -83,8 +83,10 @@ export class FallbackPool {
   readonly headerBytes = POOL_HEADER_BYTES;
   /** Successful allocations. */
   allocs = 0;
-  /** Failed allocations (budget spent, too large, or an invalid size). */
+  /** Failed allocations (budget spent, too large, an invalid size, or a refused map). */
   failures = 0;
+  /** Region growths the OS refused. */
+  mapRefusals = 0;
 
   private readonly os: OsLayer;
   private readonly config: AllocatorConfig;
@@ -204,8 +206,10 @@ export class FallbackPool {
       this.failures++;
       return 0;
     }
+    const refusalsBefore = this.os.refusals;
     const k = this.os.map(RegionKind.POOL);
     if (k === 0) {
+      if (this.os.refusals > refusalsBefore) this.mapRefusals++;
       this.failures++;
       return 0;
     }

@@ -5,6 +5,8 @@
 import {
   HELD_NONE,
   Heap,
+  MAP_SITE_ALLOC,
+  type MapSite,
   HeapCorruptionError,
   SLAB_ACTIVE,
   SLAB_EMPTY,
@@ -24,13 +26,16 @@ function hit(h: Heap, c: number, stage: number): void {
   h.stageHits[at] = (h.stageHits[at] as number) + 1;
 }
 
-/** A slot for class c owned by thread t, or -1 when no stage may legally give one. */
-export function acquireSlab(h: Heap, c: number, t: number): number {
+/**
+ * A slot for class c owned by thread t, or -1 when no stage may legally give one (or the OS refused
+ * the map Stage 3 needed). `site` names the caller, for the refusal statistics only.
+ */
+export function acquireSlab(h: Heap, c: number, t: number, site: MapSite = MAP_SITE_ALLOC): number {
   const adopted = stage0Adopt(h, c, t);
   if (adopted >= 0) return adopted;
   if ((h.activeSlots[c] as number) >= (h.softCapNow[c] as number)) {
     // The historical "Option C": Stage 3 mapped past the cap.
-    return h.faults.softCapIgnored ? stage3Map(h, c, t) : -1;
+    return h.faults.softCapIgnored ? stage3Map(h, c, t, site) : -1;
   }
   let g = stage05Scan(h, c, t);
   if (g >= 0) return g;
@@ -38,7 +43,7 @@ export function acquireSlab(h: Heap, c: number, t: number): number {
   if (g >= 0) return g;
   g = stage2Claim(h, c, t);
   if (g >= 0) return g;
-  return stage3Map(h, c, t);
+  return stage3Map(h, c, t, site);
 }
 
 /** Stage 0: adopt an orphan partial slab of c that still has a block to give (no cap change). */
@@ -136,13 +141,18 @@ function claim(h: Heap, g: number, c: number, t: number, stage: number): number 
   return g;
 }
 
-/** Stage 3: a SuperSlab from the reserve, else a new mapping; fails when the registry is full. */
-function stage3Map(h: Heap, c: number, t: number): number {
+/** Stage 3: a SuperSlab from the reserve, else a new mapping; fails when the registry is full or the OS refuses. */
+function stage3Map(h: Heap, c: number, t: number, site: MapSite): number {
   let k = takeFromReserve(h);
-  if (k === 0) k = mapSuperslab(h);
   if (k === 0) {
-    h.registryFullEvents++;
-    return -1;
+    const refusalsBefore = h.os.refusals;
+    k = mapSuperslab(h);
+    if (k === 0) {
+      // A refused map is not a full registry: each has its own counter.
+      if (h.os.refusals > refusalsBefore) h.mapRefusals[site] = (h.mapRefusals[site] as number) + 1;
+      else h.registryFullEvents++;
+      return -1;
+    }
   }
   h.classHint[c] = k;
   return claim(h, firstUnused(h, k), c, t, STAGE_3);

@@ -4,7 +4,7 @@
 // of `used`/`totalActive` (frees update the stored values directly, as seed 002 did); deltas are
 // flushed at the threshold, when the page empties, when it is detached, and on flush/exit.
 
-import { HELD_NONE, HELD_PAGE, Heap, HeapCorruptionError, SLAB_ACTIVE } from './heap.ts';
+import { HELD_NONE, HELD_PAGE, Heap, HeapCorruptionError, MAP_SITE_PAGE, SLAB_ACTIVE } from './heap.ts';
 import { acquireSlab, releaseSlab } from './sharedPool.ts';
 import { drainRemote, findOwnSlabWithFree, ownedSlabs } from './tls.ts';
 
@@ -107,7 +107,7 @@ function pageRefill(h: Heap, t: number, c: number, i: number, scanOwn: boolean):
   }
   let g = scanOwn ? findOwnSlabWithFree(h, t, c) : -1;
   if (g < 0) {
-    g = acquireSlab(h, c, t);
+    g = acquireSlab(h, c, t, MAP_SITE_PAGE);
     if (g < 0) return 0;
   }
   // Evicting the oldest page releases its node, which the new page then takes. Seed 002 kept the

@@ -6,6 +6,7 @@ import {
   HELD_NONE,
   HELD_WARM,
   Heap,
+  MAP_SITE_PREFILL,
   HeapCorruptionError,
   SLAB_ACTIVE,
 } from './heap.ts';
@@ -183,11 +184,17 @@ function warmPop(h: Heap, i: number): number {
 function prefillWarm(h: Heap, t: number, c: number, i: number): void {
   if (h.faults.warmPoolNoPrefill) return; // the original took one slab per refill: no prefill
   for (let j = 0; j < h.cfg.warmPoolPrefill && (h.warmCount[i] as number) < h.warmCap; j++) {
-    const g = acquireSlab(h, c, t);
-    if (g < 0) return;
+    // The entry is claimed first, then filled by the acquisition (or given back).
     const count = h.warmCount[i] as number;
-    h.warm[i * h.warmCap + count] = g;
     h.warmCount[i] = count + 1;
+    const refusalsBefore = h.os.refusals;
+    const g = acquireSlab(h, c, t, MAP_SITE_PREFILL);
+    if (g < 0) {
+      // The planted out-of-memory bug: when the OS refused the map, the entry was not given back.
+      if (!(h.faults.refusedPrefillKeepsEntry && h.os.refusals > refusalsBefore)) h.warmCount[i] = count;
+      return;
+    }
+    h.warm[i * h.warmCap + count] = g;
     h.slabHeld[g] = HELD_WARM;
     h.warmPrefills[c] = (h.warmPrefills[c] as number) + 1;
   }

@@ -121,6 +121,28 @@ export interface PoolView {
   readonly headerBytes: number;
 }
 
+/** The simulated OS's refusal state (SPEC §2): what the next map will meet. */
+export interface OsView {
+  /** Most regions (SuperSlabs and pool regions together) mapped at once; null: no limit. */
+  readonly mapLimit: number | null;
+  /** Maps still to be refused by the "refuse the next k maps" switch. */
+  readonly refusalsPending: number;
+}
+
+/** Refused maps by calling context (statistics). */
+export interface MapRefusalCounters {
+  /** Stage 3 asked by an allocation's thread-cache refill. */
+  readonly stage3Alloc: number;
+  /** Stage 3 asked by a warm-pool prefill. */
+  readonly prefill: number;
+  /** Stage 3 asked by a TinyHeap page refill. */
+  readonly pageRefill: number;
+  /** The fallback pool's region growth. */
+  readonly poolGrowth: number;
+  /** Of all the above: refusals of a region index that had been mapped and freed before (a re-map). */
+  readonly remap: number;
+}
+
 export interface StageCounters {
   readonly stage0: number;
   readonly stage0_5: number;
@@ -148,6 +170,9 @@ export interface AllocatorStats {
   readonly deltaThresholdFlushes: number;
   readonly orphansPublished: number;
   readonly registryFullEvents: number;
+  /** Maps the OS refused (never counted as registry-full events). */
+  readonly osRefusals: number;
+  readonly osRefusalsBySite: MapRefusalCounters;
   readonly drainingTransitions: number;
   readonly warmHits: readonly number[];
   readonly warmMisses: readonly number[];
@@ -182,6 +207,8 @@ export interface AllocatorView {
   routeProfile(): RouteProfile;
   routes(): readonly RouteKind[];
   pool(): PoolView;
+  /** The OS's map limit and pending refusals. */
+  os(): OsView;
   stats(): AllocatorStats;
   /**
    * Lookup: the live bitmap of a bound slab (the free path's double-free test), one bit per block,

@@ -3,6 +3,9 @@
 import type { TinyAllocator } from './allocator.ts';
 import {
   Heap,
+  MAP_SITE_ALLOC,
+  MAP_SITE_PAGE,
+  MAP_SITE_PREFILL,
   ROUTE_POOL_ONLY,
   ROUTE_TINY_FIRST,
   SLAB_ACTIVE,
@@ -22,6 +25,7 @@ import type {
   AllocatorStats,
   AllocatorView,
   HeldName,
+  OsView,
   PoolView,
   RouteKind,
   SlabStateName,
@@ -151,6 +155,14 @@ export function statsOf(a: TinyAllocator): AllocatorStats {
     deltaThresholdFlushes: h.deltaThresholdFlushes,
     orphansPublished: h.orphansPublished,
     registryFullEvents: h.registryFullEvents,
+    osRefusals: h.os.refusals,
+    osRefusalsBySite: {
+      stage3Alloc: h.mapRefusals[MAP_SITE_ALLOC] as number,
+      prefill: h.mapRefusals[MAP_SITE_PREFILL] as number,
+      pageRefill: h.mapRefusals[MAP_SITE_PAGE] as number,
+      poolGrowth: a.pool.mapRefusals,
+      remap: h.os.remapRefusals,
+    },
     drainingTransitions: h.drainingTransitions,
     warmHits: Array.from(h.warmHits),
     warmMisses: Array.from(h.warmMisses),
@@ -268,6 +280,11 @@ class HeapView implements AllocatorView {
 
   pool(): PoolView {
     return this.a.pool.view();
+  }
+
+  os(): OsView {
+    const os = this.h.os;
+    return { mapLimit: os.mapLimit < 0 ? null : os.mapLimit, refusalsPending: os.refusalsPending };
   }
 
   stats(): AllocatorStats {

@@ -45,6 +45,7 @@ export const SEED_DOCUMENTS = {
   'double-free-unchecked': '000 WIP',
   'stale-class-hint': '000 P0',
   'remote-free-keeps-active': '003 §4',
+  'refused-prefill-keeps-entry': '003 risks (OOM in production)',
 } as const satisfies Readonly<Record<FaultName, string>>;
 
 export const seedDocument = (fault: FaultName): string => SEED_DOCUMENTS[fault];
@@ -268,7 +269,7 @@ export const rerunCommandLine = (fault: FaultName, e: ExactSearch): string => `n
 function negativeRef(c: CommandData): boolean {
   return match(c)
     .with({ kind: P.union('free', 'write', 'check', 'badFree', 'usableSize', 'readBytes', 'writeBytes') }, (x) => x.ref < 0)
-    .with({ kind: P.union('alloc', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'misuse', 'stats') }, () => false)
+    .with({ kind: P.union('alloc', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'misuse', 'stats', 'osLimit', 'osRefuse') }, () => false)
     .exhaustive();
 }
 

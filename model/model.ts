@@ -55,6 +55,11 @@ export interface AllocPrediction {
   readonly allowed: readonly AllocOutcome[];
   /** True when the tiny front is asked first (a 0 or pool result is then a tiny failure). */
   readonly tinyFirst: boolean;
+  /**
+   * True when the OS may refuse a map (a limit is set, or refusals were ordered and may still be
+   * pending): only then may a refused map excuse a failure that needed a new region (SPEC §2).
+   */
+  readonly osMayRefuse: boolean;
 }
 
 /** Canary pattern: a byte per offset, derived from a seed so that two writes rarely coincide. */
@@ -83,9 +88,14 @@ export class Model {
   /** Per thread: true once the thread was flushed (or exited) after the last alloc/free of anyone. */
   private readonly settled: boolean[];
   private serialCounter = 0;
+  /** The OS map limit the config and the osLimit commands set (null: none). */
+  private osLimitNow: number | null;
+  /** Refusals the last osRefuse ordered: an upper bound of those still pending (maps use them up unseen). */
+  private osRefusalBound = 0;
 
   constructor(config: AllocatorConfig) {
     this.config = config;
+    this.osLimitNow = config.osMapLimit;
     this.caps = [...config.softCap];
     this.profile = config.routeProfile;
     this.settled = new Array<boolean>(config.threads).fill(true);
@@ -156,6 +166,8 @@ export class Model {
     copy.profile = this.profile;
     copy.settled.splice(0, copy.settled.length, ...this.settled);
     copy.serialCounter = this.serialCounter;
+    copy.osLimitNow = this.osLimitNow;
+    copy.osRefusalBound = this.osRefusalBound;
     return copy;
   }
 
@@ -167,15 +179,26 @@ export class Model {
     return this.serialCounter;
   }
 
+  /** The OS map limit in force (null: none). */
+  osLimit(): number | null {
+    return this.osLimitNow;
+  }
+
+  /** At most this many maps may still be refused by the last osRefuse. */
+  osRefusalsBound(): number {
+    return this.osRefusalBound;
+  }
+
   /** What alloc(size) may return under the current route profile (SPEC §5, §6). */
   predictAlloc(sizeBytes: number): AllocPrediction {
     const sizeClass = modelClassOfSize(this.config.strides, sizeBytes);
     const route = this.routeOfClass(sizeClass);
+    const osMayRefuse = this.osLimitNow !== null || this.osRefusalBound > 0;
     return match(route)
       .returnType<AllocPrediction>()
-      .with('TINY_ONLY', () => ({ sizeClass, route, allowed: ['tiny', 'failed'], tinyFirst: true }))
-      .with('TINY_FIRST', () => ({ sizeClass, route, allowed: ['tiny', 'pool', 'failed'], tinyFirst: true }))
-      .with('POOL_ONLY', 'POOL', () => ({ sizeClass, route, allowed: ['pool', 'failed'], tinyFirst: false }))
+      .with('TINY_ONLY', () => ({ sizeClass, route, allowed: ['tiny', 'failed'], tinyFirst: true, osMayRefuse }))
+      .with('TINY_FIRST', () => ({ sizeClass, route, allowed: ['tiny', 'pool', 'failed'], tinyFirst: true, osMayRefuse }))
+      .with('POOL_ONLY', 'POOL', () => ({ sizeClass, route, allowed: ['pool', 'failed'], tinyFirst: false, osMayRefuse }))
       .exhaustive();
   }
 
@@ -224,6 +247,14 @@ export class Model {
 
   setRouteProfile(profile: RouteProfile): void {
     this.profile = profile;
+  }
+
+  setOsLimit(limit: number | null): void {
+    this.osLimitNow = limit;
+  }
+
+  setOsRefusals(count: number): void {
+    this.osRefusalBound = count;
   }
 
   markFlushed(thread: number): void {

@@ -39,7 +39,7 @@ export interface Hello {
 }
 
 /** Kinds a native alphabet leaves out: they have no malloc meaning. */
-export const NATIVE_EXCLUDED_KINDS = ['drain', 'flush', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats'] as const;
+export const NATIVE_EXCLUDED_KINDS = ['drain', 'flush', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats', 'osLimit', 'osRefuse'] as const;
 
 /** The driver's line for a command, or the reason it has none. */
 export function driverLine(c: CommandData): string | { readonly reason: string } {
@@ -59,6 +59,8 @@ export function driverLine(c: CommandData): string | { readonly reason: string }
     // The queries of the TypeScript implementation's own entry points (its view and RangeError
     // contract); a native target's usable size is judged on every alloc instead.
     .with({ kind: P.union('usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats') }, (d) => ({ reason: `${d.kind} queries the TypeScript implementation's own API` }))
+    // OS refusals are the simulated OS's; a real allocator's maps are the kernel's.
+    .with({ kind: P.union('osLimit', 'osRefuse') }, (d) => ({ reason: `${d.kind} drives the simulated OS of the TypeScript implementation` }))
     .exhaustive();
 }
 

@@ -139,7 +139,7 @@ function judgeStep(j: Judge, c: CommandData, line: string | undefined): StepVerd
       const ptr = hexPtr(parseInt(f[1] ?? '0', 16));
       return { result: `returned (${ptr})`, ends: true, failure: { invariant: 'bad-free-rejected', message: `${commandText(d)} of ${ptr} returned normally: undefined behaviour, not a rejection` } };
     })
-    .with({ kind: P.union('drain', 'flush', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats') }, (d) => ({ result: '?', failure: { invariant: 'internal-error', message: `${d.kind} is not a native command` } }))
+    .with({ kind: P.union('drain', 'flush', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats', 'osLimit', 'osRefuse') }, (d) => ({ result: '?', failure: { invariant: 'internal-error', message: `${d.kind} is not a native command` } }))
     .exhaustive();
 }
 

@@ -9,6 +9,7 @@ import { ROUTE_PROFILES } from '../impl/index.ts';
 import { modelRouteOf } from '../model/index.ts';
 import type { BadFreeKind, CommandKind } from './commandData.ts';
 import type { SuiteCommand } from './commands/index.ts';
+import { osCommandArbitraries, refusalScenarios } from './refusalScenarios.ts';
 import {
   AllocCommand,
   BadFreeCommand,
@@ -47,12 +48,14 @@ export const BASE_WEIGHTS: Readonly<Record<CommandKind, number>> = {
   writeBytes: 1,
   misuse: 1,
   stats: 1,
+  osLimit: 1,
+  osRefuse: 1,
 };
 
 /** Kinds that query or call with a bad argument: they share one slot of the command mix. */
 const QUERY_KINDS: readonly CommandKind[] = ['usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats'];
 
-const OPTIONAL_KINDS: readonly CommandKind[] = ['free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree'];
+const OPTIONAL_KINDS: readonly CommandKind[] = ['free', 'write', 'check', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'trim', 'badFree', 'osLimit', 'osRefuse'];
 
 /** What one run switches on. */
 export interface Swarm {
@@ -93,9 +96,11 @@ export function swarmArbitrary(config: AllocatorConfig): fc.Arbitrary<Swarm> {
   const classes = config.strides.map((_, c) => c);
   // Each optional kind is on in about 3 runs out of 4.
   const mostly = fc.integer({ min: 0, max: 3 }).map((n) => n > 0);
+  // The OS's refusals are on in every other run: the runs without them search as before.
+  const half = fc.boolean();
   return fc
     .record({
-      on: fc.tuple(...OPTIONAL_KINDS.map(() => mostly)),
+      on: fc.tuple(...OPTIONAL_KINDS.map((k) => (k === 'osLimit' || k === 'osRefuse' ? half : mostly))),
       badKinds: fc.subarray([...BAD_FREE_KINDS], { minLength: 1 }),
       classes: fc.oneof(
         { weight: 2, arbitrary: fc.constant(classes) },
@@ -175,6 +180,7 @@ export function makeCommandArbitrary(config: AllocatorConfig, swarm: Swarm = ful
     writeBytes: fc.tuple(argTarget, ref, fc.nat({ max: 999 })).map(([k, r, o]) => new WriteBytesCommand(k, r, o)),
     misuse: fc.tuple(fc.constantFrom(...MISUSE_METHODS), fc.nat({ max: 9 })).map(([m, v]) => new MisuseCommand(m, v)),
     stats: fc.constant(new StatsCommand()),
+    ...osCommandArbitraries(config),
   };
   // The query and refused-call kinds share one slot of weight (they reach no deep state themselves);
   // the programs get them interleaved by withQueries instead, so a swarm never enables them here.
@@ -367,6 +373,7 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
         .map(([t, size, cap, n]) => [new SetSoftCapCommand(clsOf(size), cap), ...allocs(t, size, n + 2)]),
     });
   }
+  options.push(...refusalScenarios(config, { thread, size: sizeArbitrary(config, swarm), anySize, has }));
   return fc.oneof(...options);
 }
 

@@ -4,7 +4,7 @@
 // a capacity and detects cycles by the set of visited nodes: a broken list is reported, never hangs.
 
 import { match } from 'ts-pattern';
-import type { Allocator, AllocatorConfig, AllocatorStats, AllocatorView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
+import type { Allocator, AllocatorConfig, AllocatorStats, AllocatorView, OsView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
 import type { Model } from '../model/index.ts';
 import { headerByteOf, regionBaseOf, slabIdOfAddress, slabStartOf, superslabUsableBytes } from '../model/index.ts';
@@ -85,6 +85,8 @@ export interface StepSnapshot {
   readonly regionBases: readonly number[];
   /** Warm-pool entries per thread and class (index thread * classCount + cls) before the step. */
   readonly warmLengths: readonly number[];
+  /** The OS before the step: its limit, pending refusals, and the bases of every mapped region. */
+  readonly os: OsView & { readonly regions: ReadonlySet<number> };
 }
 
 /** Where a free block sits. */
@@ -309,7 +311,8 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
     });
   }
   const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
-  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)) };
+  const os = { ...post.view.os(), regions: new Set(post.regions().keys()) };
+  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)), os };
 }
 
 /** Utilization threshold in live bytes. */

@@ -30,7 +30,11 @@ export type CommandData =
   | { readonly kind: 'readBytes'; readonly target: ArgTarget; readonly ref: number; readonly offset: number }
   | { readonly kind: 'writeBytes'; readonly target: ArgTarget; readonly ref: number; readonly offset: number }
   | { readonly kind: 'misuse'; readonly method: MisuseMethod; readonly variant: number }
-  | { readonly kind: 'stats' };
+  | { readonly kind: 'stats' }
+  /** The OS maps at most `limit` regions at once (null: no limit). */
+  | { readonly kind: 'osLimit'; readonly limit: number | null }
+  /** The OS refuses the next `count` maps. */
+  | { readonly kind: 'osRefuse'; readonly count: number };
 
 export type CommandKind = CommandData['kind'];
 
@@ -50,5 +54,6 @@ export const INVARIANT_NAMES = [
   'registry',
   'bad-free-rejected',
   'no-leak',
+  'refusal-no-trace',
 ] as const;
 export type InvariantName = (typeof INVARIANT_NAMES)[number];

@@ -54,6 +54,7 @@ export function metadataSnapshot(view: AllocatorView): string {
     pool: view.pool(),
     routes: view.routes(),
     profile: view.routeProfile(),
+    os: view.os(),
   });
 }
 

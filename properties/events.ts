@@ -89,6 +89,8 @@ export type StepEvent =
       readonly after: StateDigest;
     }
   | { readonly kind: 'stats'; readonly reported: AllocatorStats }
+  | { readonly kind: 'osLimit'; readonly limit: number | null }
+  | { readonly kind: 'osRefuse'; readonly count: number }
   /** A command that turned out not applicable once the pre-step view was known (nothing executed). */
   | { readonly kind: 'skipped'; readonly why: string };
 

@@ -38,6 +38,11 @@ export const REACH_ITEMS = [
   'write-refused',
   'misuse-refused',
   'stats-compared',
+  'refused-stage3',
+  'refused-prefill',
+  'refused-page-refill',
+  'refused-pool-growth',
+  'refused-remap',
 ] as const;
 export type ReachItem = (typeof REACH_ITEMS)[number];
 
@@ -70,6 +75,11 @@ export const REACH_DESCRIPTIONS: Readonly<Record<ReachItem, string>> = {
   'write-refused': 'writeBytes refused with RangeError, nothing changed',
   'misuse-refused': 'a public method called outside its domain, refused',
   'stats-compared': 'stats() called and compared with the judged figures',
+  'refused-stage3': 'OS refused the SuperSlab map of Stage 3 (alloc refill)',
+  'refused-prefill': 'OS refused the SuperSlab map of a warm-pool prefill',
+  'refused-page-refill': 'OS refused the SuperSlab map of a TinyHeap page refill',
+  'refused-pool-growth': 'OS refused the pool a new region',
+  'refused-remap': 'OS refused the re-map of a freed region index',
 };
 
 const STAGE_ITEM: Readonly<Record<AcquireStage, ReachItem>> = { stage0: 'stage0', stage0_5: 'stage0_5', stage1: 'stage1', stage2: 'stage2', stage3: 'stage3' };
@@ -121,9 +131,23 @@ export function reachImpossibility(config: AllocatorConfig, item: ReachItem): st
       const shortRunBytes = SHORT_RUN_LIVE_BLOCKS * (config.strides[config.strides.length - 1] as number);
       return thresholdBytes < shortRunBytes ? null : `a release leaves the SuperSlab DRAINING unless > ${Math.round(thresholdBytes / 1024)} KiB stay live (short runs hold < ${Math.round(shortRunBytes / 1024)} KiB)`;
     }
+    case 'refused-prefill':
+    case 'refused-page-refill':
+    case 'refused-pool-growth':
+      return refusalImpossibility(config, item);
     default:
       return null;
   }
+}
+
+/** Map sites a config cannot bring a refusal to in short runs (issue 19), or null. */
+function refusalImpossibility(config: AllocatorConfig, item: 'refused-prefill' | 'refused-page-refill' | 'refused-pool-growth'): string | null {
+  const classes = config.strides.length;
+  const tlsClasses = config.strides.filter((_, c) => (config.tinyHeapClasses & (1 << c)) === 0).length;
+  if (item === 'refused-page-refill') return (config.tinyHeapClasses & ((1 << classes) - 1)) !== 0 ? null : 'no TinyHeap class';
+  if (item === 'refused-pool-growth') return config.poolBytes >= config.superslabSize ? null : 'the pool has no region to grow by';
+  if (config.warmPoolPrefill === 0 || tlsClasses === 0) return 'no warm-pool prefill';
+  return null;
 }
 
 /** Follows one run; `reached()` after the last step. */
@@ -202,6 +226,12 @@ export class ReachTracker {
       if (s.remoteDrainReleases > 0) this.seen.add('remote-drain-release');
       if (s.orphansPublished > 0 && s.stages.stage0 > 0) this.seen.add('exit-adoption');
       if (s.poolFallbacks > 0) this.seen.add('pool-fallback');
+      const refused = s.osRefusalsBySite;
+      if (refused.stage3Alloc > 0) this.seen.add('refused-stage3');
+      if (refused.prefill > 0) this.seen.add('refused-prefill');
+      if (refused.pageRefill > 0) this.seen.add('refused-page-refill');
+      if (refused.poolGrowth > 0) this.seen.add('refused-pool-growth');
+      if (refused.remap > 0) this.seen.add('refused-remap');
     }
     return this.seen;
   }

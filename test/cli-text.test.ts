@@ -27,6 +27,9 @@ const ALL_KINDS: CommandData[] = [
   { kind: 'badFree', thread: 0, bad: 'double', ref: 0, offset: 5 },
   { kind: 'badFree', thread: 1, bad: 'interior', ref: 4, offset: 3 },
   { kind: 'badFree', thread: 1, bad: 'forged', ref: 4, offset: 0 },
+  { kind: 'osLimit', limit: 2 },
+  { kind: 'osLimit', limit: null },
+  { kind: 'osRefuse', count: 3 },
 ];
 
 class Capture extends Writable {
@@ -45,6 +48,7 @@ describe('command text', () => {
   it('is the suite’s own text for every kind', () => {
     expect(ALL_KINDS.map(commandText)).toEqual(ALL_KINDS.map(suiteCommandText));
     expect(commandText(ALL_KINDS[0] as CommandData)).toBe('alloc(t1, 24)');
+    expect(ALL_KINDS.slice(-3).map(commandText)).toEqual(['osLimit(2)', 'osLimit(none)', 'osRefuse(3)']);
   });
 
   it('step rows: executed steps from the records, the rest marked skipped or not reached', () => {

@@ -231,7 +231,7 @@ describe('swarm', () => {
 
   it('sub-alphabets are parts of the alphabet, in its order, each with frees, its classes\' drains and every bad free', () => {
     const subs = subAlphabets(tiny);
-    expect(subs).toHaveLength(150); // (5 + 10 size sets) x 2 thread sets x 5 extras
+    expect(subs).toHaveLength(180); // (5 + 10 size sets) x 2 thread sets x 6 extras
     expect(new Set(subs.map((s) => s.name)).size).toBe(subs.length);
     const position = new Map(full.map((l, i) => [key(l), i]));
     for (const s of subs) {

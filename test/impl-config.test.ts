@@ -78,8 +78,8 @@ describe('configuration (SPEC §1)', () => {
   });
 
   it('accepts every fault name of SPEC §9, a split one through its alias', () => {
-    expect(FAULT_NAMES).toHaveLength(16); // SPEC's 15, warm-pool-drops-slab split in two
-    expect(makeConfig({ faults: [...FAULT_NAMES] }).faults).toHaveLength(16);
+    expect(FAULT_NAMES).toHaveLength(17); // SPEC's 15, warm-pool-drops-slab split in two, refused-prefill-keeps-entry (issue 19)
+    expect(makeConfig({ faults: [...FAULT_NAMES] }).faults).toHaveLength(17);
     expect(makeConfig({ faults: ['warm-pool-drops-slab'] }).faults).toEqual(['warm-pool-no-prefill', 'warm-pool-no-pushback']);
     expect(makeConfig({ faults: ['warm-pool-no-pushback', 'warm-pool-drops-slab'] }).faults).toEqual(['warm-pool-no-pushback', 'warm-pool-no-prefill']);
     rejects({ faults: ['warm-pool-drops'] }, 'faults', 'unknown fault name "warm-pool-drops"');

@@ -105,7 +105,7 @@ describe('targets and the native alphabet', () => {
     ];
     for (const c of excluded) expect(typeof driverLine(c), c.kind).toBe('object');
     expect(typeof driverLine({ kind: 'stats' } as CommandData)).toBe('object');
-    expect(NATIVE_EXCLUDED_KINDS).toEqual(['drain', 'flush', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats']);
+    expect(NATIVE_EXCLUDED_KINDS).toEqual(['drain', 'flush', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'misuse', 'stats', 'osLimit', 'osRefuse']);
     expect(driverLine(A(5, 2))).toBe('a 2 5');
   });
   it('repro files: target and native options round-trip; a file without them is impl', () => {

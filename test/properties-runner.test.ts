@@ -175,7 +175,7 @@ describe('command generators', () => {
   it('every kind appears; data, text and check agree', () => {
     const samples = fc.sample(makeCommandArbitrary(tiny, fullSwarm(tiny)), { seed: 3, numRuns: 600 });
     const kinds = new Set<CommandKind>(samples.map((c) => c.data.kind));
-    expect([...kinds].sort()).toEqual(['alloc', 'badFree', 'check', 'drain', 'flush', 'free', 'setRouteProfile', 'setSoftCap', 'threadExit', 'trim', 'write']);
+    expect([...kinds].sort()).toEqual(['alloc', 'badFree', 'check', 'drain', 'flush', 'free', 'osLimit', 'osRefuse', 'setRouteProfile', 'setSoftCap', 'threadExit', 'trim', 'write']);
     for (const c of samples) {
       const back = commandFromData(c.data);
       expect(back.toString()).toBe(c.toString());

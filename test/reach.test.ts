@@ -4,7 +4,7 @@
 // ALLOC_CHECK_REACH_RUNS sets the runs per small-scope profile (big profiles get half).
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROFILE_NAMES, profileConfig } from '../impl/index.ts';
+import { makeConfig, PROFILE_NAMES, profileConfig } from '../impl/index.ts';
 import type { ProfileReach } from '../properties/reach.ts';
 import { formatReachTable, measureReach, REACH_ITEMS, reachImpossibility, reachShortfalls } from '../properties/reach.ts';
 
@@ -37,6 +37,16 @@ describe(`reach (seed ${SEED})`, () => {
     expect(reachImpossibility(def, 'stage1')).toMatch(/DRAINING unless > 512 KiB stay live/);
     expect(reachImpossibility(def, 'stage3')).toBeNull();
     expect(reachImpossibility(def, 'page-eviction')).toBe('C7: 128 live blocks to fill the pages');
+  });
+
+  it('rules out a refusal only at a map site the config cannot reach (issue 19)', () => {
+    // Every profile reaches every map site (tiny-off through a route switch): nothing is ruled out.
+    for (const p of PROFILE_NAMES) expect(REACH_ITEMS.filter((i) => i.startsWith('refused-') && reachImpossibility(profileConfig(p), i) !== null)).toEqual([]);
+    const tiny = profileConfig('tiny');
+    expect(reachImpossibility(makeConfig({ ...tiny, tinyHeapClasses: 0 }), 'refused-page-refill')).toBe('no TinyHeap class');
+    expect(reachImpossibility(makeConfig({ ...tiny, poolBytes: 0 }), 'refused-pool-growth')).toBe('the pool has no region to grow by');
+    expect(reachImpossibility(makeConfig({ ...tiny, warmPoolPrefill: 0 }), 'refused-prefill')).toBe('no warm-pool prefill');
+    expect(reachImpossibility(makeConfig({ ...tiny, tinyHeapClasses: 0xf }), 'refused-prefill')).toBe('no warm-pool prefill');
   });
 });
 

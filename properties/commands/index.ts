@@ -9,6 +9,8 @@ import type { SuiteCommand } from './Command.ts';
 import { DrainCommand } from './DrainCommand.ts';
 import { FlushCommand } from './FlushCommand.ts';
 import { FreeCommand } from './FreeCommand.ts';
+import { OsLimitCommand } from './OsLimitCommand.ts';
+import { OsRefuseCommand } from './OsRefuseCommand.ts';
 import { SetRouteProfileCommand } from './SetRouteProfileCommand.ts';
 import { SetSoftCapCommand } from './SetSoftCapCommand.ts';
 import { ThreadExitCommand } from './ThreadExitCommand.ts';
@@ -38,6 +40,8 @@ export function commandFromData(data: CommandData): SuiteCommand {
     .with({ kind: 'writeBytes' }, (d) => new WriteBytesCommand(d.target, d.ref, d.offset))
     .with({ kind: 'misuse' }, (d) => new MisuseCommand(d.method, d.variant))
     .with({ kind: 'stats' }, () => new StatsCommand())
+    .with({ kind: 'osLimit' }, (d) => new OsLimitCommand(d.limit))
+    .with({ kind: 'osRefuse' }, (d) => new OsRefuseCommand(d.count))
     .exhaustive();
 }
 
@@ -47,5 +51,5 @@ export function commandText(data: CommandData): string {
 }
 
 export type { SuiteCommand, StepTarget } from './Command.ts';
-export { MisuseCommand, ReadBytesCommand, StatsCommand, UsableSizeCommand, WriteBytesCommand };
+export { MisuseCommand, OsLimitCommand, OsRefuseCommand, ReadBytesCommand, StatsCommand, UsableSizeCommand, WriteBytesCommand };
 export { AllocCommand, BadFreeCommand, CheckCommand, DrainCommand, FlushCommand, FreeCommand, SetRouteProfileCommand, SetSoftCapCommand, ThreadExitCommand, TrimCommand, WriteCommand };

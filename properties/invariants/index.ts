@@ -11,6 +11,7 @@ import { dataIntegrity, header, noDoubleAllocation, usableSize } from './blocks.
 import { census, emptyRecycled, listsWellformed, registry, softCap, warmPoolValid } from './heap.ts';
 import { badFreeRejected, deltaZero, noLeak, noPrematureFailure, tierRelease } from './lifecycle.ts';
 import { withIndependentReadsAll } from './independent.ts';
+import { refusalNoTrace } from './refusal.ts';
 
 export const INVARIANTS: readonly Invariant[] = withIndependentReadsAll([
   noDoubleAllocation,
@@ -26,6 +27,7 @@ export const INVARIANTS: readonly Invariant[] = withIndependentReadsAll([
   registry,
   softCap,
   noPrematureFailure,
+  refusalNoTrace,
   tierRelease,
   noLeak,
 ]);
@@ -37,4 +39,5 @@ for (const name of INVARIANT_NAMES) {
   if (!INVARIANTS_BY_NAME.has(name)) throw new Error(`invariant ${name} has no check`);
 }
 
+export { refusalNoTrace };
 export { dataIntegrity, header, noDoubleAllocation, usableSize, census, emptyRecycled, listsWellformed, registry, softCap, warmPoolValid, badFreeRejected, deltaZero, noLeak, noPrematureFailure, tierRelease };

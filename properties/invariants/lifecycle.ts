@@ -5,6 +5,7 @@
 import type { CheckContext, Violation } from '../checkContext.ts';
 import { defineInvariant, hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
 import { digestDifference } from '../digest.ts';
+import { osRefusal, reserveHeldAtLimit } from './refusal.ts';
 import { hex } from '../events.ts';
 import { deltaThreshold, slabIdOfAddress } from '../../model/index.ts';
 import { POOL_HEADER_BYTES } from '../poolWalk.ts';
@@ -22,8 +23,11 @@ function prematurePoolFailure(ctx: CheckContext, sizeBytes: number): string | nu
   const mappedBytes = walk.regions.length * regionBytes;
   const budgetBytes = ctx.config.poolBytes;
   const need = sizeBytes + POOL_HEADER_BYTES;
+  // A region the OS refused to map is no room (SPEC §2); a reserve held at the OS limit is.
   if (mappedBytes + regionBytes <= budgetBytes && need <= regionBytes / 2) {
-    return `the pool failed a ${sizeBytes}-byte request with ${mappedBytes} of ${budgetBytes} budget bytes mapped`;
+    const held = reserveHeldAtLimit(ctx);
+    if (held !== null) return `the pool failed a ${sizeBytes}-byte request with budget left although ${held}`;
+    if (osRefusal(ctx) === null) return `the pool failed a ${sizeBytes}-byte request with ${mappedBytes} of ${budgetBytes} budget bytes mapped`;
   }
   const roomy = walk.chunks.find((b) => !b.allocated && b.chunkBytes >= need + 2 * POOL_HEADER_BYTES + 8);
   if (roomy !== undefined) return `the pool failed a ${sizeBytes}-byte request although free chunk ${hex(roomy.chunk)} holds ${roomy.chunkBytes} bytes`;
@@ -47,8 +51,10 @@ function slotRefused(ctx: CheckContext, c: number, what: string): Violation | nu
   let mapped = 0;
   for (const kind of ctx.post.regions().values()) if (kind === 'superslab') mapped++;
   const parked = superslabs.filter((ss) => ss.inReserve).length;
-  if (mapped < ctx.config.registryCapacity || parked > 0) {
-    return { message: `${what} although class ${c} is under its cap (${counted} < ${cap}) and the registry has room (${mapped}/${ctx.config.registryCapacity} SuperSlabs mapped, ${parked} parked)` };
+  // Stage 3 had no room: the registry full, or the OS refused the map (SPEC §2); the reserve empty either way.
+  const refused = osRefusal(ctx);
+  if ((mapped < ctx.config.registryCapacity && refused === null) || parked > 0) {
+    return { message: `${what} although class ${c} is under its cap (${counted} < ${cap}) and the registry has room (${mapped}/${ctx.config.registryCapacity} SuperSlabs mapped, ${parked} parked${refused === null ? ', no map refused as the commands allow' : ''})` };
   }
   return null;
 }
