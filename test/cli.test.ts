@@ -12,21 +12,12 @@ import { INVARIANT_NAMES } from '../properties/commandData.ts';
 import { loadRepro, serializeRepro } from '../cli/repro.ts';
 import type { ReproFile } from '../cli/repro.ts';
 
-import { runCli as cli, spawnCli } from './support/cli.ts';
+import { runCli as cli, spawnCli, expectOneLineError } from './support/cli.ts';
 import type { Ran } from './support/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alloc-check-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Exit 2, nothing on stdout, exactly one line on stderr, matching `re`. */
-function expectOneLineError(r: Ran, re: RegExp): void {
-  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^alloc-check: /);
-  expect(lines[0]).toMatch(re);
-  expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
-}
 
 // A valid repro on the tiny profile; the bad files are variations of it.
 const FAULT = 'double-free-unchecked';

@@ -15,21 +15,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { profileConfig } from '../impl/index.ts';
 import { serializeRepro } from '../cli/repro.ts';
 import type { ReproFile } from '../cli/repro.ts';
-import { BIN, ROOT, runCli, spawnCli } from './support/cli.ts';
+import { BIN, ROOT, runCli, spawnCli, expectOneLineError } from './support/cli.ts';
 import type { Ran } from './support/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alloc-check-gate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Exit 2, nothing on stdout, one line on stderr matching `re`, no stack trace. */
-function expectOneLineError(r: Ran, re: RegExp): void {
-  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^alloc-check: /);
-  expect(lines[0]).toMatch(re);
-  expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
-}
 
 describe('no vacuous pass', () => {
   it('run --time 0.001 checks nothing: exit 1, one line naming the profiles that ran no run, no PASSED', async () => {

@@ -201,6 +201,7 @@ function statsPaths(s: AllocatorStats): string[] {
     if (typeof v === 'number') out.push(k);
     else if (k === 'stages') for (const st of Object.keys(v)) out.push(`stages.${st}`);
     else if (k === 'stagesByClass') (v as object[]).forEach((row, c) => Object.keys(row).forEach((st) => out.push(`stagesByClass.${c}.${st}`)));
+    else if (typeof v === 'object' && v !== null && !Array.isArray(v)) for (const st of Object.keys(v)) out.push(`${k}.${st}`);
     else (v as number[]).forEach((_, c) => out.push(`${k}.${c}`));
   }
   return out;

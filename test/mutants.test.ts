@@ -63,7 +63,7 @@ let matrix: KillMatrix;
 
 beforeAll(async () => {
   deps = await loadMatrixDeps();
-  const r = runKillMatrix({ seed: 1, seeds: 1, faultTimeMs: FAULT_CAP_MS, cleanTimeMs: 1500, minimizeTimeMs: 5000, outDir: join(tmp, 'matrix'), faults: FAULT_NAMES }, deps);
+  const r = runKillMatrix({ seed: 1, seeds: 1, faultTimeMs: FAULT_CAP_MS, cleanTimeMs: 5000, minimizeTimeMs: 5000, outDir: join(tmp, 'matrix'), faults: FAULT_NAMES }, deps);
   if (!r.ok) throw new Error(`the matrix could not write its repros: ${JSON.stringify(r.error)}`);
   matrix = r.value;
 }, 120_000);

@@ -15,18 +15,12 @@ import { shardFaults } from '../matrix/killMatrix.ts';
 import { subAlphabets } from '../explore/swarm.ts';
 import { runSuite } from '../properties/runner.ts';
 import { shardRunCount, shardRunIndex } from '../properties/schedule.ts';
-import { ROOT, runCli } from './support/cli.ts';
+import { expectOneLineError as oneLineError, ROOT, runCli } from './support/cli.ts';
 import type { Ran } from './support/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alloc-check-scale-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function oneLineError(r: Ran, re: RegExp): void {
-  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(re);
-}
 
 const file = (name: string, text: string): string => {
   const f = join(tmp, name);
@@ -113,10 +107,10 @@ describe('--shard I/N: disjoint parts that together are the unsharded work', () 
   });
 
   it('a failing run is found by its shard at the same run index as without shards', () => {
-    const whole = runSuite({ profiles: ['tiny'], runs: 40, seed: 2, faults: ['tls-drain-skips-empty'] });
+    const whole = runSuite({ profiles: ['tiny'], runs: 60, seed: 1, faults: ['remote-drain-skips-empty'] });
     const i = whole.counterexample?.runIndex;
     if (i == null) throw new Error('expected a counterexample');
-    const mine = runSuite({ profiles: ['tiny'], runs: 40, seed: 2, faults: ['tls-drain-skips-empty'], shard: { index: i % 2, count: 2 } });
+    const mine = runSuite({ profiles: ['tiny'], runs: 60, seed: 1, faults: ['remote-drain-skips-empty'], shard: { index: i % 2, count: 2 } });
     expect(mine.counterexample?.runIndex).toBe(i);
     expect(mine.counterexample?.commands).toEqual(whole.counterexample?.commands);
   });
@@ -140,12 +134,12 @@ describe('--shard I/N: disjoint parts that together are the unsharded work', () 
 
 describe('alloc-check merge', () => {
   const runShard = async (i: number, n: number, extra: readonly string[] = []): Promise<string> => {
-    const r = await runCli(['run', '--profile', 'tiny,tiny-hot', '--runs', '8', '--seed', '4', '--shard', `${i}/${n}`, '--json', ...extra]);
+    const r = await runCli(['run', '--profile', 'tiny,tiny-hot', '--runs', '8', '--seed', '4', '--shard', `${i}/${n}`, '--out', join(tmp, 'ce-shards'), '--json', ...extra]);
     return file(`run-${i}-${n}-${extra.length}.json`, r.stdout);
   };
 
   it('joins shards: the merged totals are the unsharded search; passes', async () => {
-    const whole = JSON.parse((await runCli(['run', '--profile', 'tiny,tiny-hot', '--runs', '8', '--seed', '4', '--json'])).stdout) as { profiles: { profile: string; runs: number; steps: number }[] };
+    const whole = JSON.parse((await runCli(['run', '--profile', 'tiny,tiny-hot', '--runs', '8', '--seed', '4', '--out', join(tmp, 'ce-shards'), '--json'])).stdout) as { profiles: { profile: string; runs: number; steps: number }[] };
     const files = [await runShard(1, 2), await runShard(2, 2)];
     const r = await runCli(['merge', ...files, '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);

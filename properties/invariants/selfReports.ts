@@ -61,9 +61,39 @@ export function registryStatsClause(ctx: CheckContext): Violation | null {
   if (ctx.event.kind !== 'alloc' && now.registryFullEvents !== ctx.pre.stats.registryFullEvents) {
     return { message: `stats().registryFullEvents moved in a ${ctx.event.kind} step, which acquires nothing` };
   }
+  const refusals = osRefusalsClause(ctx, now);
+  if (refusals !== null) return refusals;
   if (ctx.event.kind === 'stats' && JSON.stringify(ctx.event.reported) !== JSON.stringify(now)) {
     return { message: `stats() returned ${JSON.stringify(ctx.event.reported).slice(0, 120)}…, the figures checked this step are ${JSON.stringify(now).slice(0, 120)}…` };
   }
+  return null;
+}
+
+/**
+ * The OS refusal counters: the total is the sum of the sites, none goes down, only an allocation
+ * (the one step that maps) moves them, and it counts at least the refusals it used up of those the
+ * commands ordered; more than that only while the OS has a limit.
+ */
+function osRefusalsClause(ctx: CheckContext, now: AllocatorStats): Violation | null {
+  // The four calling contexts partition the refusals; `remap` counts those of them that re-mapped a freed index.
+  const sites = Object.entries(now.osRefusalsBySite);
+  const sum = sites.filter(([k]) => k !== 'remap').reduce((n, [, v]) => n + v, 0);
+  if (sum !== now.osRefusals) return { message: `stats().osRefusals is ${now.osRefusals}, its sites add up to ${sum} (${sites.map(([k, v]) => `${k} ${v}`).join(', ')})` };
+  if (now.osRefusalsBySite.remap > now.osRefusals) return { message: `stats().osRefusalsBySite.remap is ${now.osRefusalsBySite.remap}, more than the ${now.osRefusals} refusals it is a part of` };
+  for (const [k, v] of sites) {
+    const before = (ctx.pre.stats.osRefusalsBySite as unknown as Record<string, number>)[k] ?? 0;
+    if (v < before) return { message: `stats().osRefusalsBySite.${k} went down from ${before} to ${v}` };
+  }
+  const delta = now.osRefusals - ctx.pre.stats.osRefusals;
+  if (delta < 0) return { message: `stats().osRefusals went down from ${ctx.pre.stats.osRefusals} to ${now.osRefusals}` };
+  if (ctx.event.kind !== 'alloc') {
+    if (delta !== 0) return { message: `stats().osRefusals moved by ${delta} in a ${ctx.event.kind} step, which maps nothing` };
+    return null;
+  }
+  const osNow = ctx.view.os();
+  const used = ctx.pre.os.refusalsPending - osNow.refusalsPending;
+  if (delta < used) return { message: `stats().osRefusals moved by ${delta} in a step that used up ${used} ordered refusals` };
+  if (delta > used && osNow.mapLimit === null) return { message: `stats().osRefusals moved by ${delta}, more than the ${used} ordered refusals used up, with no OS limit` };
   return null;
 }
 

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { main } from '../../cli/main.ts';
 import type { Io } from '../../cli/io.ts';
 
@@ -50,4 +51,14 @@ export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, t
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Exit 2, nothing on stdout, exactly one line on stderr (`alloc-check: …`) matching `re`, no stack trace. */
+export function expectOneLineError(r: Ran, re: RegExp): void {
+  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^alloc-check: /);
+  expect(lines[0]).toMatch(re);
+  expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
 }
