@@ -53,6 +53,12 @@ export interface SuperSlabView {
   readonly emptyMask: number;
   /** True while parked in the empty reserve (mapped, registered, no slot bound). */
   readonly inReserve: boolean;
+  /**
+   * Map generation of the region: bumped each time it starts a new life as a HOT SuperSlab (mapped,
+   * or taken back from the reserve). History, not state: two steps' views of the same base with the
+   * same generation see the same mapping (a region can be unmapped and mapped again in one step).
+   */
+  readonly mapGeneration: number;
   readonly slabs: readonly SlabView[];
 }
 

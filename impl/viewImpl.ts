@@ -70,6 +70,7 @@ function superslabView(h: Heap, k: number): SuperSlabView {
     totalActive: h.ssTotalActive[k] as number,
     emptyMask: h.ssEmptyMask[k] as number,
     inReserve: h.ssInReserve[k] === 1,
+    mapGeneration: h.ssGeneration[k] as number,
     slabs,
   };
 }

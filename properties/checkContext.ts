@@ -68,6 +68,25 @@ export interface SuperSlabSnapshot {
   readonly slabHeld: readonly boolean[];
   /** Bytes (class strides) of blocks the model held live in it. */
   readonly liveBytes: number;
+  /** The view's map generation (a different one after the step: unmapped and mapped again, or taken back from the reserve). */
+  readonly mapGeneration: number;
+  readonly inReserve: boolean;
+}
+
+/**
+ * What the policy clauses need of the pre-step state to predict which source must serve a step:
+ * plain view snapshots (never live structures) and the suite's own walk of the freelists. Absent
+ * when the pre-step state was too broken to walk.
+ */
+export interface PolicySnapshot {
+  readonly slabs: ReadonlyMap<number, SlabView>;
+  readonly threads: readonly ThreadView[];
+  /** Per ACTIVE slab: blocks on its freelist, as the suite walked them. */
+  readonly freelistLength: ReadonlyMap<number, number>;
+  readonly orphans: readonly (readonly number[])[];
+  readonly registryByClass: readonly (readonly number[])[];
+  readonly registered: ReadonlySet<number>;
+  readonly reserveLength: number;
 }
 
 export interface StepSnapshot {
@@ -75,6 +94,7 @@ export interface StepSnapshot {
   /** ACTIVE slots per class, counted from the slab states (not the implementation's counter). */
   readonly activeCounted: readonly number[];
   readonly softCaps: readonly number[];
+  readonly policy?: PolicySnapshot;
 }
 
 /** Where a free block sits. */
@@ -274,10 +294,31 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
       slabRemote: ss.slabs.map((s) => s.remoteCount),
       slabHeld: ss.slabs.map((s) => s.state === 'ACTIVE' && post.heldByOwner(s)),
       liveBytes: liveBytes.get(ss.base) ?? 0,
+      mapGeneration: ss.mapGeneration,
+      inReserve: ss.inReserve,
     });
   }
   const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
-  return { superslabs, activeCounted: [...post.activeCounted()], softCaps };
+  const policy = takePolicySnapshot(post);
+  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, ...(policy !== undefined ? { policy } : {}) };
+}
+
+function takePolicySnapshot(post: PostState): PolicySnapshot | undefined {
+  try {
+    const view = post.view;
+    const classes = Array.from({ length: view.classCount }, (_, c) => c);
+    return {
+      slabs: post.slabs(),
+      threads: post.threads(),
+      freelistLength: post.walk().freelistLength,
+      orphans: classes.map((c) => view.orphanList(c)),
+      registryByClass: classes.map((c) => view.registryByClass(c)),
+      registered: new Set(view.registry()),
+      reserveLength: view.reserve().length,
+    };
+  } catch {
+    return undefined; // a state too broken to read: the policies judge nothing after it
+  }
 }
 
 /** Utilization threshold in live bytes. */
