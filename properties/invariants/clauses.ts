@@ -1,0 +1,70 @@
+// The "other half" of invariants whose first half lives in blocks.ts, heap.ts and lifecycle.ts:
+// clauses that enforce what must happen where the first check only forbade something (or the
+// reverse). Each is cheap: a step clause looks at what the step touched, a state clause reuses
+// the walk and snapshots the other checks already made. index.ts attaches them to their
+// invariant; docs/invariants.md lists every clause with its message.
+
+import type { CheckContext, StateContext, Violation } from '../checkContext.ts';
+import { hex } from '../events.ts';
+
+/** no-double-allocation (must): the block handed out left every free list, so it cannot be handed out again. */
+export function freshBlockOffLists(ctx: CheckContext): Violation | null {
+  const ev = ctx.event;
+  if (ev.kind !== 'alloc' || ev.block === undefined || ev.block.front !== 'tiny') return null;
+  const place = ctx.post.walk().places.get(ev.ptr - 1);
+  if (place === undefined) return null;
+  const where = place.list === 'tls' ? `the TLS cache of t${place.thread}` : `the ${place.list} of slab ${place.slabId}`;
+  return { message: `an allocated block must leave every free list: alloc(t${ev.thread}, ${ev.sizeBytes}) returned ${hex(ev.ptr)}, still on ${where}`, slabId: place.slabId >= 0 ? place.slabId : undefined };
+}
+
+/** usable-size (must never): a pointer that is not live (just freed, or a rejected bad pointer) has no usable size. */
+export function deadPointerNoUsableSize(ctx: CheckContext): Violation | null {
+  const ev = ctx.event;
+  let ptr = 0;
+  if (ev.kind === 'free' && ev.result.ok) ptr = ev.block.ptr;
+  else if (ev.kind === 'badFree' && !ev.result.ok && !ctx.model.isLive(ev.ptr)) ptr = ev.ptr;
+  if (ptr === 0) return null;
+  const usable = ctx.allocator.usableSize(ptr);
+  if (usable === 0) return null;
+  return { message: `a pointer that is not live must have no usable size: usableSize(${hex(ptr)}) = ${usable} after ${ev.kind === 'free' ? 'its free' : 'a rejected free'}`, slabId: ctx.post.slabAt(ptr - 1)?.slabId };
+}
+
+/** registry (must never): a by-class list names only SuperSlabs that hold a slot of the class (ACTIVE or EMPTY). */
+export function registryListHoldsClass(ctx: StateContext): Violation | null {
+  const byBase = new Map(ctx.post.superslabs().map((ss) => [ss.base, ss]));
+  for (let c = 0; c < ctx.view.classCount; c++) {
+    for (const base of ctx.view.registryByClass(c)) {
+      const ss = byBase.get(base);
+      if (ss === undefined) continue; // "not registered" is the first half's to report
+      if (!ss.slabs.some((s) => s.cls === c && (s.state === 'ACTIVE' || s.state === 'EMPTY'))) {
+        return { message: `a by-class registry list must name only SuperSlabs with a slot of the class: the list of class ${c} names ${hex(base)}, which has none` };
+      }
+    }
+  }
+  return null;
+}
+
+/** warm-pool-valid (must): a warm-pool entry still has a block to give (SPEC §4: "slabs it owns that still have free blocks"). */
+export function warmEntryHasBlock(ctx: StateContext): Violation | null {
+  const walk = ctx.post.walk();
+  const slabs = ctx.post.slabs();
+  for (const tv of ctx.post.threads()) {
+    for (let c = 0; c < tv.classes.length; c++) {
+      for (const id of tv.classes[c]?.warm ?? []) {
+        const s = slabs.get(id);
+        if (s === undefined || s.state !== 'ACTIVE') continue; // the first half reports it
+        const blocks = s.remoteCount + (walk.freelistLength.get(id) ?? 0) + Math.max(0, s.capacity - s.carved);
+        if (blocks === 0) return { message: `a warm-pool slab must still have a free block: slab ${id} in the warm pool of t${tv.thread} c${c} has none`, slabId: id };
+      }
+    }
+  }
+  return null;
+}
+
+/** no-leak (must): at quiescence no pool region stays mapped either (the pool unmaps a region at its last free). */
+export function poolUnmappedAtQuiescence(ctx: StateContext): Violation | null {
+  if (!ctx.model.quiescent()) return null;
+  const pool = ctx.post.pool();
+  if (pool.regions.length === 0) return null;
+  return { message: `everything is freed, yet pool regions stay mapped: ${pool.regions.map((r) => hex(r.base)).join(', ')}` };
+}
