@@ -79,6 +79,7 @@ export interface SuperSlabSnapshot {
  * when the pre-step state was too broken to walk.
  */
 export interface PolicySnapshot {
+  readonly config: AllocatorConfig;
   readonly slabs: ReadonlyMap<number, SlabView>;
   readonly threads: readonly ThreadView[];
   /** Per ACTIVE slab: blocks on its freelist, as the suite walked them. */
@@ -308,6 +309,7 @@ function takePolicySnapshot(post: PostState): PolicySnapshot | undefined {
     const view = post.view;
     const classes = Array.from({ length: view.classCount }, (_, c) => c);
     return {
+      config: post.config,
       slabs: post.slabs(),
       threads: post.threads(),
       freelistLength: post.walk().freelistLength,

@@ -6,6 +6,7 @@
 
 import type { CheckContext, StateContext, Violation } from '../checkContext.ts';
 import { hex } from '../events.ts';
+import { layoutCapacity } from './policies.ts';
 
 /** no-double-allocation (must): the block handed out left every free list, so it cannot be handed out again. */
 export function freshBlockOffLists(ctx: CheckContext): Violation | null {
@@ -53,7 +54,7 @@ export function warmEntryHasBlock(ctx: StateContext): Violation | null {
       for (const id of tv.classes[c]?.warm ?? []) {
         const s = slabs.get(id);
         if (s === undefined || s.state !== 'ACTIVE') continue; // the first half reports it
-        const blocks = s.remoteCount + (walk.freelistLength.get(id) ?? 0) + Math.max(0, s.capacity - s.carved);
+        const blocks = s.remoteCount + (walk.freelistLength.get(id) ?? 0) + Math.max(0, layoutCapacity(ctx.config, s) - s.carved);
         if (blocks === 0) return { message: `a warm-pool slab must still have a free block: slab ${id} in the warm pool of t${tv.thread} c${c} has none`, slabId: id };
       }
     }

@@ -10,14 +10,21 @@
 // A clause judges only what the pre-step state decides: when it predicts that the first attempt
 // cannot be served (the reclaim-and-retry path), it leaves the step to no-premature-failure.
 
-import type { SlabView, ThreadClassView } from '../../impl/index.ts';
+import type { AllocatorConfig, SlabView, ThreadClassView } from '../../impl/index.ts';
 import type { CheckContext, PolicySnapshot, Violation } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import { isTinyHeapClass, slabIdOfAddress } from '../../model/index.ts';
 
+/** Capacity of a slab bound to its class, from the layout the config dictates (not the slab's own field). */
+export function layoutCapacity(config: AllocatorConfig, s: SlabView): number {
+  if (s.cls < 0 || s.cls >= config.strides.length) return 0;
+  const usable = config.slabSize - (s.slabIndex === 0 ? config.ssHeaderBytes : 0);
+  return Math.floor(usable / (config.strides[s.cls] as number));
+}
+
 /** Blocks a slab can give: its remote queue, its walked freelist, its uncarved room. */
 function blocksToGive(p: PolicySnapshot, s: SlabView): number {
-  return s.remoteCount + (p.freelistLength.get(s.slabId) ?? 0) + Math.max(0, s.capacity - s.carved);
+  return s.remoteCount + (p.freelistLength.get(s.slabId) ?? 0) + Math.max(0, layoutCapacity(p.config, s) - s.carved);
 }
 
 /** The alloc step a refill policy judges: a fresh tiny block of a tiny class, and the pre-step view. */
@@ -48,7 +55,7 @@ function refillWithin(ctx: CheckContext, j: AllocJudgement, pre: { carved: numbe
   const want = Math.min(ctx.config.refillBatch, ctx.config.tlsCap[j.c] as number);
   if (post === undefined || post.state !== 'ACTIVE' || post.cls !== j.c || want <= 0) return null;
   const fromLists = Math.min(want, pre.remote + pre.freelist);
-  const carvedNew = Math.min(want - fromLists, Math.max(0, post.capacity - pre.carved));
+  const carvedNew = Math.min(want - fromLists, Math.max(0, layoutCapacity(ctx.config, post) - pre.carved));
   const id = j.served.slabId;
   if (pre.remote > 0 && post.remoteCount !== 0) {
     return { message: `refill must drain the current slab's remote queue first: ${j.what}, whose remote queue still holds ${post.remoteCount} of ${pre.remote}`, slabId: id };
