@@ -706,3 +706,64 @@ describe('no-leak', () => {
     expect(rejudge(s, 'no-leak', { allocator: p })?.message).toMatch(/^everything is freed, yet pool regions stay mapped: 0x/);
   });
 });
+
+describe('more ways to break the same clauses (one test per message variant that the hooks cannot reach)', () => {
+  it('header: not in a mapped SuperSlab; pool tag; pool chunk unknown', () => {
+    const s = legal(tiny, [A7]);
+    expect(rejudge(s, 'header', { allocator: misreporting(s.allocator, { mappedRegions: () => [] }) })?.message).toMatch(/is not in a mapped SuperSlab/);
+    const p = legal(tiny, [{ kind: 'alloc', thread: 0, size: 100 }]);
+    const pool = p.view.pool();
+    expect(rejudge(p, 'header', { allocator: misreporting(p.allocator, { pool: () => ({ ...pool, blocks: [] }) }) })?.message).toMatch(/is not the user pointer of any pool chunk/);
+    p.hooks.pokeU8(live(p).ptr - 1, 0);
+    expect(judge(p, 'header', DRAIN)?.message).toMatch(/has tag 0x0, expected/);
+  });
+
+  it('data-integrity: written bytes in unmapped memory', () => {
+    const s = legal(tiny, [{ kind: 'alloc', thread: 0, size: 30 }, { kind: 'write', ref: 0, seed: 9 }]);
+    expect(rejudge(s, 'data-integrity', { allocator: misreporting(s.allocator, { isMapped: () => false }) })?.message).toMatch(/holds written bytes in unmapped memory/);
+  });
+
+  it('census: model blocks in an unmapped SuperSlab; a non-ACTIVE slab with used', () => {
+    const s = legal(tiny, [A7]);
+    expect(rejudge(s, 'census', { allocator: misreporting(s.allocator, { superslabs: () => [] }) })?.message).toMatch(/whose SuperSlab is not mapped/);
+    const unused = slabs(s).find((sl) => sl.state === 'UNUSED');
+    if (unused === undefined) throw new Error('expected an UNUSED slot');
+    s.hooks.setSlabField(unused.slabId, 'used', 1);
+    expect(judge(s, 'census', TRIM)?.message).toMatch(/UNUSED slab \d+ has used 1, expected 0/);
+  });
+
+  it('lists-wellformed: an orphan list entry that is not an orphan; TinyHeap pages of a class TinyHeap does not serve', () => {
+    const s = legal(tiny, [A7]);
+    const owned = slabOf(s, live(s).ptr).slab.slabId;
+    expect(rejudge(s, 'lists-wellformed', { allocator: misreporting(s.allocator, { orphanList: (c: number) => (c === 0 ? [owned] : []) }) })?.message).toMatch(new RegExp(`orphan list of class 0 holds slab ${owned} \\(ACTIVE, class 0, owner 0\\)`));
+    const t0 = s.view.thread(0);
+    const pages = misreporting(s.allocator, { thread: (t: number) => (t !== 0 ? s.view.thread(t) : { ...t0, classes: t0.classes.map((cv, c) => (c === 0 ? { ...cv, pages: { current: owned, partial: [], full: [] } } : cv)) }) });
+    expect(rejudge(s, 'lists-wellformed', { allocator: pages })?.message).toMatch(/t0 holds TinyHeap pages for class 0, which TinyHeap does not serve/);
+  });
+
+  it('registry: listed twice, over capacity, a by-class entry not registered or parked, SuperSlabs and registry disagree', () => {
+    const s = legal(tiny, [A7]);
+    const mis = (view: Partial<AllocatorView>) => rejudge(s, 'registry', { allocator: misreporting(s.allocator, view) })?.message;
+    expect(mis({ registry: () => [0x200, 0x200] })).toMatch(/the registry lists a SuperSlab twice/);
+    expect(mis({ registry: () => [0x200, 0x400, 0x600, 0x800] })).toMatch(/holds 4 SuperSlabs, over its capacity 3/);
+    expect(mis({ registryByClass: (c: number) => (c === 0 ? [0x200, 0x400] : []) })).toMatch(/registry list of class 0 names 0x00000400, not registered/);
+    expect(mis({ reserve: () => [0x200] })).toMatch(/registry list of class 0 names 0x00000200, parked in the reserve/);
+    expect(mis({ superslabs: () => [] })).toMatch(/mapped SuperSlabs \[\] and the registry \[0x00000200\] disagree/);
+  });
+
+  it('tier-release: a reserve SuperSlab that is not FREE', () => {
+    const threads = profileConfig('tiny-threads');
+    const s = legal(threads, [A7]);
+    const ss = s.view.superslabs();
+    const a = misreporting(s.allocator, { reserve: () => [0x200], superslabs: () => ss.map((x) => ({ ...x, inReserve: true })) });
+    expect(rejudge(s, 'tier-release', { allocator: a })?.message).toMatch(/reserve SuperSlab 0x00000200 is HOT, expected FREE/);
+  });
+
+  it('no-premature-failure: the tiny front failed with room in the registry (hand-built step)', () => {
+    const s = legal(tiny, [A7, A7, A7, A7]);
+    const event: StepEvent = { ...allocEvent(s), servedBy: 'pool' };
+    expect(rejudge(s, 'no-premature-failure', { event })?.message).toMatch(/under its cap \(2 < 3\) and HOT SuperSlab 0x00000200 has UNUSED slot/);
+    const a = misreporting(s.allocator, { superslabs: () => [] });
+    expect(rejudge(s, 'no-premature-failure', { event, allocator: a })?.message).toMatch(/under its cap \(0 < 3\) and the registry has room \(1\/3, reserve 0\)/);
+  });
+});
