@@ -422,6 +422,48 @@ describe('empty-recycled', () => {
   });
 });
 
+describe('policies of drain, flush, threadExit and held slabs', () => {
+  it('empty-recycled, policy: a slab its owner holds is not released (hand-built pre-step)', () => {
+    // t0 exits: its slab becomes an orphan; t1 frees its last block: the orphan is released (legal).
+    const s = legal(tiny, [A7, { kind: 'threadExit', thread: 0 }, { kind: 'free', thread: 1, ref: 0 }]);
+    expect(rejudge(s, 'empty-recycled')).toBeNull();
+    const freed = s.model.deadGraves()[0]?.ptr ?? 0;
+    const released = [...prePolicy(s).slabs.values()].find((sl) => sl.start <= freed - 1 && freed - 1 < sl.start + sl.usableBytes);
+    const before = released;
+    if (released === undefined || before === undefined || before.owner !== -1) throw new Error('expected the orphan released by the free');
+    const held = preWithPolicy(s, (p) => {
+      const q = withThreadClass(p, 0, 0, (cv) => ({ ...cv, current: released.slabId }));
+      return { ...q, slabs: new Map([...q.slabs, [released.slabId, { ...before, owner: 0 }]]) };
+    });
+    expect(rejudge(s, 'empty-recycled', { pre: held })?.message).toMatch(new RegExp(`^a slab its owner holds must not be released: slab ${released.slabId}, the current slab of t0 c0, was released by free`));
+  });
+
+  it('lists-wellformed, policy: drain empties the remote queues; flush returns every cached block; threadExit publishes every slab', () => {
+    const d = legal(tiny, [A7, { kind: 'free', thread: 1, ref: 0 }, { kind: 'drain', thread: 0, cls: 0 }]);
+    expect(rejudge(d, 'lists-wellformed')).toBeNull();
+    const current = d.view.thread(0).classes[0]?.current ?? -1;
+    d.hooks.setSlabField(current, 'remoteCount', 1);
+    expect(rejudge(d, 'lists-wellformed')?.message).toMatch(new RegExp(`^drain\\(t0, 0\\) must empty the remote queues of its slabs: slab ${current} still holds 1`));
+    const f = legal(tiny, [A7, { kind: 'flush', thread: 0 }]);
+    expect(rejudge(f, 'lists-wellformed')).toBeNull();
+    f.hooks.setTlsHead(0, 1, 0, 1);
+    expect(rejudge(f, 'lists-wellformed')?.message).toMatch(/^flush\(t0\) must return every cached block: the cache of t0 c1 still holds 1/);
+    const x = legal(tiny, [A7, { kind: 'threadExit', thread: 0 }]);
+    expect(rejudge(x, 'lists-wellformed')).toBeNull();
+    const orphan = slabOf(x, live(x).ptr).slab.slabId;
+    x.hooks.setSlabField(orphan, 'owner', 0);
+    expect(rejudge(x, 'lists-wellformed')?.message).toMatch(new RegExp(`^threadExit\\(t0\\) must publish its slabs as orphans: slab ${orphan} is still owned by t0`));
+  });
+
+  it('warm-pool-valid, policy: flush lets go of every held slab', () => {
+    const f = legal(tiny, [A7, { kind: 'flush', thread: 0 }]);
+    expect(rejudge(f, 'warm-pool-valid')).toBeNull();
+    const kept = slabOf(f, live(f).ptr).slab.slabId;
+    f.hooks.pushWarm(0, 0, kept);
+    expect(rejudge(f, 'warm-pool-valid')?.message).toMatch(new RegExp(`^flush\\(t0\\) must let go of every held slab: t0 c0 still holds ${kept}`));
+  });
+});
+
 describe('soft-cap', () => {
   it('must never: a class at its cap gains a slot', () => {
     const s = legal(tiny, [{ kind: 'setSoftCap', cls: 0, cap: 1 }, A7]);

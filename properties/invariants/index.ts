@@ -11,7 +11,7 @@ import { dataIntegrity, header, noDoubleAllocation as noDoubleAllocationBase, us
 import { deadPointerNoUsableSize, freshBlockOffLists, poolUnmappedAtQuiescence, registryListHoldsClass, warmEntryHasBlock } from './clauses.ts';
 import { census, emptyRecycled as emptyRecycledBase, listsWellformed as listsWellformedBase, registry as registryBase, softCap, warmPoolValid as warmPoolValidBase } from './heap.ts';
 import { badFreeRejected, deltaZero, noLeak as noLeakBase, noPrematureFailure as noPrematureFailureBase, tierRelease } from './lifecycle.ts';
-import { acquisitionOrder, freeRouting, refillOrder, tlsOverflowHalf } from './policies.ts';
+import { acquisitionOrder, drainFlushExitEffects, flushLetsGo, freeRouting, heldNotReleased, refillOrder, tlsOverflowHalf } from './policies.ts';
 
 /**
  * An invariant with more clauses: its own step part first, then the added step clauses; its own
@@ -37,9 +37,9 @@ function withClauses(base: Invariant, more: { readonly step?: readonly StepCheck
 
 const noDoubleAllocation = withClauses(noDoubleAllocationBase, { step: [freshBlockOffLists] });
 const usableSize = withClauses(usableSizeBase, { step: [deadPointerNoUsableSize] });
-const listsWellformed = withClauses(listsWellformedBase, { step: [tlsOverflowHalf, freeRouting] });
-const emptyRecycled = withClauses(emptyRecycledBase, { step: [acquisitionOrder] });
-const warmPoolValid = withClauses(warmPoolValidBase, { state: [warmEntryHasBlock] });
+const listsWellformed = withClauses(listsWellformedBase, { step: [tlsOverflowHalf, freeRouting, drainFlushExitEffects] });
+const emptyRecycled = withClauses(emptyRecycledBase, { step: [heldNotReleased, acquisitionOrder] });
+const warmPoolValid = withClauses(warmPoolValidBase, { step: [flushLetsGo], state: [warmEntryHasBlock] });
 const registry = withClauses(registryBase, { state: [registryListHoldsClass] });
 const noPrematureFailure = withClauses(noPrematureFailureBase, { step: [refillOrder] });
 const noLeak = withClauses(noLeakBase, { state: [poolUnmappedAtQuiescence] });

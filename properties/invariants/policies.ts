@@ -260,3 +260,70 @@ export function freeRouting(ctx: CheckContext): Violation | null {
   const want = expected === 'tls' ? `the cache of t${f.t}` : `the ${expected} of slab ${f.slabId}`;
   return { message: `a free must put the block where its slab's owner dictates: t${f.t} freed ${hex(f.base + 1)} of slab ${f.slabId} (owner ${f.owner}), now ${where}, expected ${want}`, slabId: f.slabId };
 }
+
+// --- releases of held slabs, and what drain / flush / threadExit must leave -----------------------
+
+/** The same slab incarnation before and after the step (not released, nor released and rebound). */
+function sameIncarnation(pre: SlabView, post: SlabView | undefined): boolean {
+  return post !== undefined && post.state === 'ACTIVE' && pre.state === 'ACTIVE' && post.cls === pre.cls && post.carved >= pre.carved;
+}
+
+/**
+ * A slab its owner holds as its current slab, a warm-pool entry or its current TinyHeap page is
+ * released only when the owner lets go of it (flush, threadExit): SPEC §5 Release, "and its owner
+ * does not hold it". A step clause of empty-recycled.
+ */
+export function heldNotReleased(ctx: CheckContext): Violation | null {
+  const p = ctx.pre.policy;
+  if (p === undefined) return null;
+  const ev = ctx.event;
+  const post = ctx.post.slabs();
+  for (const tv of p.threads) {
+    if ((ev.kind === 'flush' || ev.kind === 'threadExit') && ev.thread === tv.thread) continue;
+    for (let c = 0; c < tv.classes.length; c++) {
+      const cv = tv.classes[c];
+      if (cv === undefined) continue;
+      const held: [number, string][] = [[cv.current, 'current slab'], ...cv.warm.map((id): [number, string] => [id, 'warm-pool slab']), [cv.pages.current, 'current page']];
+      for (const [id, role] of held) {
+        const before = id >= 0 ? p.slabs.get(id) : undefined;
+        if (before === undefined || before.state !== 'ACTIVE' || before.owner !== tv.thread) continue;
+        if (!sameIncarnation(before, post.get(id))) {
+          return { message: `a slab its owner holds must not be released: slab ${id}, the ${role} of t${tv.thread} c${c}, was released by ${ctx.command.kind}`, slabId: id };
+        }
+      }
+    }
+  }
+  return null;
+}
+
+/** drain(t,c) empties the remote queues of t's slabs of c; flush(t) and threadExit(t) those of all t's slabs and t's caches (SPEC §4). A step clause of lists-wellformed. */
+export function drainFlushExitEffects(ctx: CheckContext): Violation | null {
+  const ev = ctx.event;
+  if (ev.kind !== 'drain' && ev.kind !== 'flush' && ev.kind !== 'threadExit') return null;
+  const t = ev.thread;
+  const what = ev.kind === 'drain' ? `drain(t${t}, ${ev.cls})` : `${ev.kind}(t${t})`;
+  for (const s of ctx.post.slabs().values()) {
+    if (s.state !== 'ACTIVE' || (ev.kind === 'drain' && s.cls !== ev.cls)) continue;
+    if (s.owner === t && s.remoteCount > 0) return { message: `${what} must empty the remote queues of its slabs: slab ${s.slabId} still holds ${s.remoteCount}`, slabId: s.slabId };
+    if (ev.kind === 'threadExit' && s.owner === t) return { message: `threadExit(t${t}) must publish its slabs as orphans: slab ${s.slabId} is still owned by t${t}`, slabId: s.slabId };
+  }
+  if (ev.kind === 'drain') return null;
+  const tv = ctx.post.threads()[t];
+  const cached = tv?.classes.findIndex((cv) => cv.tlsCount > 0 || cv.tlsHead !== 0) ?? -1;
+  if (cached >= 0) return { message: `${what} must return every cached block: the cache of t${t} c${cached} still holds ${tv?.classes[cached]?.tlsCount}` };
+  return null;
+}
+
+/** flush(t) and threadExit(t) let go of the current slabs, warm pools and pages (SPEC §4). A step clause of warm-pool-valid. */
+export function flushLetsGo(ctx: CheckContext): Violation | null {
+  const ev = ctx.event;
+  if (ev.kind !== 'flush' && ev.kind !== 'threadExit') return null;
+  const tv = ctx.post.threads()[ev.thread];
+  for (let c = 0; c < (tv?.classes.length ?? 0); c++) {
+    const cv = tv?.classes[c];
+    if (cv === undefined) continue;
+    const held = [cv.current, ...cv.warm, cv.pages.current, ...cv.pages.partial, ...cv.pages.full].filter((id) => id >= 0);
+    if (held.length > 0) return { message: `${ev.kind}(t${ev.thread}) must let go of every held slab: t${ev.thread} c${c} still holds ${held.join(', ')}`, slabId: held[0] };
+  }
+  return null;
+}
