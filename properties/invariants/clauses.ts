@@ -32,10 +32,10 @@ export function deadPointerNoUsableSize(ctx: CheckContext): Violation | null {
 
 /** registry (must never): a by-class list names only SuperSlabs that hold a slot of the class (ACTIVE or EMPTY). */
 export function registryListHoldsClass(ctx: StateContext): Violation | null {
-  const byBase = new Map(ctx.post.superslabs().map((ss) => [ss.base, ss]));
+  const superslabs = ctx.post.superslabs();
   for (let c = 0; c < ctx.view.classCount; c++) {
     for (const base of ctx.view.registryByClass(c)) {
-      const ss = byBase.get(base);
+      const ss = superslabs.find((x) => x.base === base);
       if (ss === undefined) continue; // "not registered" is the first half's to report
       if (!ss.slabs.some((s) => s.cls === c && (s.state === 'ACTIVE' || s.state === 'EMPTY'))) {
         return { message: `a by-class registry list must name only SuperSlabs with a slot of the class: the list of class ${c} names ${hex(base)}, which has none` };

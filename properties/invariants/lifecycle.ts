@@ -148,9 +148,9 @@ export const tierRelease = defineInvariant({
         }
       } else if (ss.tier === 'HOT' && same !== undefined) {
         if (same.tier === 'DRAINING') return { message: `DRAINING SuperSlab ${hex(ss.base)} went back to HOT in the same mapping` };
-        if (same.tier === 'HOT' && releasedInStep(same, ss)) {
+        if (same.tier === 'HOT') {
           const bytes = liveBytesAtRelease(ctx, same, ss.base);
-          if (bytes <= thresholdBytes) {
+          if (bytes <= thresholdBytes && releasedInStep(same, ss)) {
             return { message: `a release left SuperSlab ${hex(ss.base)} at ${bytes} live bytes, at or below the threshold ${thresholdBytes}, but it stayed HOT` };
           }
         }

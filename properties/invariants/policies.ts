@@ -278,19 +278,20 @@ export function heldNotReleased(ctx: CheckContext): Violation | null {
   if (p === undefined) return null;
   const ev = ctx.event;
   const post = ctx.post.slabs();
+  const released = (id: number, t: number): boolean => {
+    const before = id >= 0 ? p.slabs.get(id) : undefined;
+    return before !== undefined && before.state === 'ACTIVE' && before.owner === t && !sameIncarnation(before, post.get(id));
+  };
   for (const tv of p.threads) {
     if ((ev.kind === 'flush' || ev.kind === 'threadExit') && ev.thread === tv.thread) continue;
     for (let c = 0; c < tv.classes.length; c++) {
-      const cv = tv.classes[c];
-      if (cv === undefined) continue;
-      const held: [number, string][] = [[cv.current, 'current slab'], ...cv.warm.map((id): [number, string] => [id, 'warm-pool slab']), [cv.pages.current, 'current page']];
-      for (const [id, role] of held) {
-        const before = id >= 0 ? p.slabs.get(id) : undefined;
-        if (before === undefined || before.state !== 'ACTIVE' || before.owner !== tv.thread) continue;
-        if (!sameIncarnation(before, post.get(id))) {
-          return { message: `a slab its owner holds must not be released: slab ${id}, the ${role} of t${tv.thread} c${c}, was released by ${ctx.command.kind}`, slabId: id };
-        }
-      }
+      const cv = tv.classes[c] as ThreadClassView;
+      let id = -1;
+      let role = '';
+      if (released(cv.current, tv.thread)) [id, role] = [cv.current, 'current slab'];
+      else if (released(cv.pages.current, tv.thread)) [id, role] = [cv.pages.current, 'current page'];
+      else for (const w of cv.warm) if (id < 0 && released(w, tv.thread)) [id, role] = [w, 'warm-pool slab'];
+      if (id >= 0) return { message: `a slab its owner holds must not be released: slab ${id}, the ${role} of t${tv.thread} c${c}, was released by ${ctx.command.kind}`, slabId: id };
     }
   }
   return null;
