@@ -8,14 +8,41 @@ import type { CheckContext, StateContext, Violation } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import { layoutCapacity } from './policies.ts';
 
-/** no-double-allocation (must): the block handed out left every free list, so it cannot be handed out again. */
+/** True when the list from `head` (link at node + linkOffset) reaches `target` within `bound` nodes (a broken list is the walk's to report). */
+function listReaches(ctx: CheckContext, head: number, linkOffset: number, target: number, bound: number): boolean {
+  const view = ctx.view;
+  let cur = head;
+  for (let n = 0; cur !== 0 && n <= bound; n++) {
+    if (cur === target) return true;
+    if (!view.isMapped(cur + linkOffset) || !view.isMapped(cur + linkOffset + 3)) return false;
+    cur = view.readU32(cur + linkOffset);
+  }
+  return false;
+}
+
+/**
+ * no-double-allocation (must): the block handed out left every free list it could be on — its
+ * slab's freelist and remote queue, the allocating thread's cache of the class — so it cannot be
+ * handed out again. O(touched): three bounded walks, not the whole heap's.
+ */
 export function freshBlockOffLists(ctx: CheckContext): Violation | null {
   const ev = ctx.event;
-  if (ev.kind !== 'alloc' || ev.block === undefined || ev.block.front !== 'tiny') return null;
-  const place = ctx.post.walk().places.get(ev.ptr - 1);
-  if (place === undefined) return null;
-  const where = place.list === 'tls' ? `the TLS cache of t${place.thread}` : `the ${place.list} of slab ${place.slabId}`;
-  return { message: `an allocated block must leave every free list: alloc(t${ev.thread}, ${ev.sizeBytes}) returned ${hex(ev.ptr)}, still on ${where}`, slabId: place.slabId >= 0 ? place.slabId : undefined };
+  if (ev.kind !== 'alloc' || ev.block === undefined || ev.block.front !== 'tiny' || ev.block.sizeClass < 0) return null;
+  const base = ev.ptr - 1;
+  const slab = ctx.post.slabAt(base);
+  if (slab === undefined) return null;
+  const bound = Math.max(0, slab.capacity) + 1;
+  const cv = ctx.post.threads()[ev.thread]?.classes[ev.block.sizeClass];
+  const tlsBound = Math.max(0, cv?.tlsCount ?? 0) + 1;
+  const where = listReaches(ctx, slab.freelistHead, 1, base, bound)
+    ? `the freelist of slab ${slab.slabId}`
+    : listReaches(ctx, slab.remoteHead, 0, base, bound)
+      ? `the remote queue of slab ${slab.slabId}`
+      : cv !== undefined && listReaches(ctx, cv.tlsHead, 1, base, tlsBound)
+        ? `the TLS cache of t${ev.thread}`
+        : null;
+  if (where === null) return null;
+  return { message: `an allocated block must leave every free list: alloc(t${ev.thread}, ${ev.sizeBytes}) returned ${hex(ev.ptr)}, still on ${where}`, slabId: slab.slabId };
 }
 
 /** usable-size (must never): a pointer that is not live (just freed, or a rejected bad pointer) has no usable size. */

@@ -239,26 +239,34 @@ export function tlsOverflowHalf(ctx: CheckContext): Violation | null {
   return { message: `an owner's free must push the block on its thread cache: the cache of t${f.t} c${f.cls} went ${before} -> ${after} at a free (cap ${cap})`, slabId: f.slabId };
 }
 
-/** A freed block lies where its slab's owner dictates: owner's cache or page freelist, remote queue, orphan freelist. */
+/**
+ * A free pushes the block where its slab's owner dictates (SPEC §5 Free): on the owner's cache
+ * (or, TinyHeap, its page freelist), on the remote queue for another thread, on the freelist for
+ * an orphan. A push puts it at the head: O(1), judged from the heads the view reports.
+ */
 export function freeRouting(ctx: CheckContext): Violation | null {
   const f = freeJudgement(ctx);
   if (f === null) return null;
   const post = ctx.post.slabs().get(f.slabId);
   const pre = f.p.slabs.get(f.slabId);
-  if (post === undefined || pre === undefined || post.state !== 'ACTIVE' || post.cls !== pre.cls || post.carved < pre.carved) return null; // released by the free
+  if (post === undefined || pre === undefined || !sameIncarnation(pre, post)) return null; // released by the free
   let expected: 'tls' | 'freelist' | 'remote';
-  if (f.owner === f.t) {
-    if (!isTinyHeapClass(ctx.config, f.cls)) {
-      const before = f.p.threads[f.t]?.classes[f.cls]?.tlsCount ?? 0;
-      if (before + 1 > (ctx.config.tlsCap[f.cls] as number)) return null; // the overflow drain moved it: tlsOverflowHalf judges
-      expected = 'tls';
-    } else expected = 'freelist';
-  } else expected = f.owner === -1 ? 'freelist' : 'remote';
-  const got = ctx.post.walk().places.get(f.base);
-  if (got !== undefined && got.list === expected && (expected !== 'tls' || got.thread === f.t) && (expected === 'tls' || got.slabId === f.slabId)) return null;
-  const where = got === undefined ? 'on no free list' : `on the ${got.list}${got.list === 'tls' ? ` of t${got.thread}` : ` of slab ${got.slabId}`}`;
+  let head: number;
+  if (f.owner === f.t && !isTinyHeapClass(ctx.config, f.cls)) {
+    const before = f.p.threads[f.t]?.classes[f.cls]?.tlsCount ?? 0;
+    if (before + 1 > (ctx.config.tlsCap[f.cls] as number)) return null; // the overflow drain moved it: tlsOverflowHalf judges
+    expected = 'tls';
+    head = ctx.post.threads()[f.t]?.classes[f.cls]?.tlsHead ?? 0;
+  } else if (f.owner === f.t || f.owner === -1) {
+    expected = 'freelist';
+    head = post.freelistHead;
+  } else {
+    expected = 'remote';
+    head = post.remoteHead;
+  }
+  if (head === f.base) return null;
   const want = expected === 'tls' ? `the cache of t${f.t}` : `the ${expected} of slab ${f.slabId}`;
-  return { message: `a free must put the block where its slab's owner dictates: t${f.t} freed ${hex(f.base + 1)} of slab ${f.slabId} (owner ${f.owner}), now ${where}, expected ${want}`, slabId: f.slabId };
+  return { message: `a free must put the block where its slab's owner dictates: t${f.t} freed ${hex(f.base + 1)} of slab ${f.slabId} (owner ${f.owner}), which is not at the head of ${want}`, slabId: f.slabId };
 }
 
 // --- releases of held slabs, and what drain / flush / threadExit must leave -----------------------
