@@ -59,12 +59,18 @@ export function deadPointerNoUsableSize(ctx: CheckContext): Violation | null {
 
 /** registry (must never): a by-class list names only SuperSlabs that hold a slot of the class (ACTIVE or EMPTY). */
 export function registryListHoldsClass(ctx: StateContext): Violation | null {
-  const superslabs = ctx.post.superslabs();
+  // One pass: per SuperSlab, the classes it holds a slot of (bit c).
+  const classesOf = new Map<number, number>();
+  for (const ss of ctx.post.superslabs()) {
+    let mask = 0;
+    for (const s of ss.slabs) if (s.cls >= 0 && s.cls < 31 && (s.state === 'ACTIVE' || s.state === 'EMPTY')) mask |= 1 << s.cls;
+    classesOf.set(ss.base, mask);
+  }
   for (let c = 0; c < ctx.view.classCount; c++) {
     for (const base of ctx.view.registryByClass(c)) {
-      const ss = superslabs.find((x) => x.base === base);
-      if (ss === undefined) continue; // "not registered" is the first half's to report
-      if (!ss.slabs.some((s) => s.cls === c && (s.state === 'ACTIVE' || s.state === 'EMPTY'))) {
+      const mask = classesOf.get(base);
+      if (mask === undefined) continue; // "not registered" is the first half's to report
+      if (((mask >>> c) & 1) === 0) {
         return { message: `a by-class registry list must name only SuperSlabs with a slot of the class: the list of class ${c} names ${hex(base)}, which has none` };
       }
     }
