@@ -5,8 +5,11 @@
 // stable invariant (SPEC §7 names do not change; docs/invariants.md gives the mapping):
 //   refill order (current slab, then the warm pool top down; within a slab the remote queue, then
 //     the freelist, then carving, refillBatch blocks) and the TinyHeap page order  → no-premature-failure
-//   acquisition stage order (0, 0.5, 1 own class, 1 any class, 2, 3)               → empty-recycled
-//   a free goes where its slab's owner dictates; an over-cap cache drains half      → lists-wellformed
+//   acquisition stage order (0, 0.5, 1 own class, 1 any class, 2, 3); a held slab
+//     is released only when its owner lets go                                        → empty-recycled
+//   a free goes where its slab's owner dictates; an over-cap cache drains half;
+//     drain / flush / threadExit empty the remote queues and caches, publish orphans → lists-wellformed
+//   flush / threadExit let go of every held slab                                     → warm-pool-valid
 // A clause judges only what the pre-step state decides: when it predicts that the first attempt
 // cannot be served (the reclaim-and-retry path), it leaves the step to no-premature-failure.
 
