@@ -148,6 +148,8 @@ export class Heap {
   readonly ssEmptyMask: Uint32Array;
   readonly ssRegistered: Uint8Array;
   readonly ssInReserve: Uint8Array;
+  /** Map generation per region: bumped at every new life as a HOT SuperSlab (a map, or a take-back from the reserve). */
+  readonly ssGeneration: Uint32Array;
   /** [k * classCount + c]: slabs of k bound to c (ACTIVE or EMPTY): membership in byClass[c]. */
   readonly ssClassSlabs: Int32Array;
   readonly liveBits: (Uint32Array | undefined)[];
@@ -252,6 +254,7 @@ export class Heap {
     this.ssEmptyMask = new Uint32Array(R);
     this.ssRegistered = new Uint8Array(R);
     this.ssInReserve = new Uint8Array(R);
+    this.ssGeneration = new Uint32Array(R);
     this.ssClassSlabs = new Int32Array(R * C);
     this.liveBits = new Array<Uint32Array | undefined>(R).fill(undefined);
 

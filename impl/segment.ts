@@ -28,6 +28,7 @@ export function mapSuperslab(h: Heap): number {
   const S = h.slabsPerSS;
   for (let s = 0; s < S; s++) resetSlab(h, k * S + s);
   h.ssTier[k] = TIER_HOT;
+  h.ssGeneration[k] = (h.ssGeneration[k] as number) + 1;
   h.ssTotalActive[k] = 0;
   h.ssLiveBytes[k] = 0;
   h.ssEmptyMask[k] = 0;
@@ -185,6 +186,7 @@ export function takeFromReserve(h: Heap): number {
   if (k === undefined) return 0;
   h.ssInReserve[k] = 0;
   h.ssTier[k] = TIER_HOT;
+  h.ssGeneration[k] = (h.ssGeneration[k] as number) + 1;
   return k;
 }
 

@@ -69,6 +69,12 @@ export interface SuperSlabView {
   readonly liveBytes: number;
   /** Lookup: per class, slabs bound to it (ACTIVE or EMPTY): membership in that class's registry list. */
   readonly classSlabs: readonly number[];
+  /**
+   * Map generation of the region: bumped each time it starts a new life as a HOT SuperSlab (mapped,
+   * or taken back from the reserve). History, not state: two steps' views of the same base with the
+   * same generation see the same mapping (a region can be unmapped and mapped again in one step).
+   */
+  readonly mapGeneration: number;
   readonly slabs: readonly SlabView[];
 }
 

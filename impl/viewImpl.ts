@@ -84,6 +84,7 @@ function superslabView(h: Heap, k: number): SuperSlabView {
     registered: h.ssRegistered[k] === 1,
     liveBytes: h.ssLiveBytes[k] as number,
     classSlabs: Array.from(h.ssClassSlabs.subarray(k * h.classCount, (k + 1) * h.classCount)),
+    mapGeneration: h.ssGeneration[k] as number,
     slabs,
   };
 }

@@ -72,6 +72,26 @@ export interface SuperSlabSnapshot {
   readonly liveBytes: number;
   /** Owner thread per slab (-1 for none). */
   readonly slabOwners: readonly number[];
+  /** The view's map generation (a different one after the step: unmapped and mapped again, or taken back from the reserve). */
+  readonly mapGeneration: number;
+  readonly inReserve: boolean;
+}
+
+/**
+ * What the policy clauses need of the pre-step state to predict which source must serve a step:
+ * plain view snapshots (never live structures) and the suite's own walk of the freelists. Absent
+ * when the pre-step state was too broken to walk.
+ */
+export interface PolicySnapshot {
+  readonly config: AllocatorConfig;
+  readonly slabs: ReadonlyMap<number, SlabView>;
+  readonly threads: readonly ThreadView[];
+  /** Per ACTIVE slab: blocks on its freelist, as the suite walked them. */
+  readonly freelistLength: ReadonlyMap<number, number>;
+  readonly orphans: readonly (readonly number[])[];
+  readonly registryByClass: readonly (readonly number[])[];
+  readonly registered: ReadonlySet<number>;
+  readonly reserveLength: number;
 }
 
 export interface StepSnapshot {
@@ -87,6 +107,7 @@ export interface StepSnapshot {
   readonly warmLengths: readonly number[];
   /** The OS before the step: its limit, pending refusals, and the bases of every mapped region. */
   readonly os: OsView & { readonly regions: ReadonlySet<number> };
+  readonly policy?: PolicySnapshot;
 }
 
 /** Where a free block sits. */
@@ -308,11 +329,33 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
       slabHeld: ss.slabs.map((s) => s.state === 'ACTIVE' && post.heldByOwner(s)),
       liveBytes: liveBytes.get(ss.base) ?? 0,
       slabOwners: ss.slabs.map((s) => s.owner),
+      mapGeneration: ss.mapGeneration,
+      inReserve: ss.inReserve,
     });
   }
   const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
   const os = { ...post.view.os(), regions: new Set(post.regions().keys()) };
-  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)), os };
+  const policy = takePolicySnapshot(post);
+  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)), os, ...(policy !== undefined ? { policy } : {}) };
+}
+
+function takePolicySnapshot(post: PostState): PolicySnapshot | undefined {
+  try {
+    const view = post.view;
+    const classes = Array.from({ length: view.classCount }, (_, c) => c);
+    return {
+      config: post.config,
+      slabs: post.slabs(),
+      threads: post.threads(),
+      freelistLength: post.walk().freelistLength,
+      orphans: classes.map((c) => view.orphanList(c)),
+      registryByClass: classes.map((c) => view.registryByClass(c)),
+      registered: new Set(view.registry()),
+      reserveLength: view.reserve().length,
+    };
+  } catch {
+    return undefined; // a state too broken to read: the policies judge nothing after it
+  }
 }
 
 /** Utilization threshold in live bytes. */

@@ -172,14 +172,21 @@ export const emptyRecycled = defineInvariant({
           // The same incarnation: a release in between (even an unmap and a remap of the whole
           // SuperSlab at the same address within one allocation) resets carved.
           slab.carved >= (before.slabCarved[at] as number) &&
-          (before.slabRemote[at] as number) > 0 &&
-          before.slabUsed[at] === before.slabRemote[at] &&
           before.slabHeld[at] === false
         ) {
-          return {
-            message: `slab ${slab.slabId} (class ${slab.cls}, owner ${slab.owner}) was emptied by the drain of its remote queue while its owner did not hold it, but was not released`,
-            slabId: slab.slabId,
-          };
+          if ((before.slabRemote[at] as number) > 0 && before.slabUsed[at] === before.slabRemote[at]) {
+            return {
+              message: `slab ${slab.slabId} (class ${slab.cls}, owner ${slab.owner}) was emptied by the drain of its remote queue while its owner did not hold it, but was not released`,
+              slabId: slab.slabId,
+            };
+          }
+          // One outstanding block: its return took used to 0 at once, with the slab unheld.
+          if (before.slabUsed[at] === 1) {
+            return {
+              message: `a slab whose used reaches 0 while its owner does not hold it must be released: slab ${slab.slabId} (class ${slab.cls}, owner ${slab.owner}) got its last block back while unheld, but was not released`,
+              slabId: slab.slabId,
+            };
+          }
         }
       }
     }

@@ -2,12 +2,13 @@
 // given, batched deltas bounded and flushed, tiers and releases, no leak at quiescence, and bad
 // frees rejected without a trace.
 
-import type { CheckContext, Violation } from '../checkContext.ts';
+import type { CheckContext, SuperSlabSnapshot, Violation } from '../checkContext.ts';
+import type { SuperSlabView } from '../../impl/index.ts';
 import { defineInvariant, hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
 import { digestDifference } from '../digest.ts';
 import { osRefusal, reserveHeldAtLimit } from './refusal.ts';
 import { hex } from '../events.ts';
-import { deltaThreshold, slabIdOfAddress } from '../../model/index.ts';
+import { deltaThreshold, regionBaseOf, slabIdOfAddress } from '../../model/index.ts';
 import { POOL_HEADER_BYTES } from '../poolWalk.ts';
 import { attachDeltaViolation } from './attachDelta.ts';
 
@@ -131,29 +132,58 @@ export const deltaZero = defineInvariant({
   },
 });
 
+/** A slab ACTIVE before the step is not the same incarnation after it: released (and maybe rebound). */
+function releasedInStep(before: SuperSlabSnapshot, ss: SuperSlabView): boolean {
+  return ss.slabs.some((s) => {
+    const at = s.slabIndex;
+    if (before.slabStates[at] !== 'ACTIVE') return false;
+    return s.state !== 'ACTIVE' || before.slabClasses[at] !== s.cls || s.carved < (before.slabCarved[at] as number);
+  });
+}
+
+/**
+ * Live bytes of a SuperSlab at the moment of a release in this step: an allocation releases (in
+ * its reclaim) before its block is taken, a free after its block left; no other step changes them.
+ */
+function liveBytesAtRelease(ctx: CheckContext, before: SuperSlabSnapshot, ssBase: number): number {
+  const ev = ctx.event;
+  if (ev.kind !== 'free' || !ev.result.ok || ev.block.front !== 'tiny' || ev.block.sizeClass < 0) return before.liveBytes;
+  if (regionBaseOf(ctx.config, ev.block.ptr - 1) !== ssBase) return before.liveBytes;
+  return before.liveBytes - (ctx.config.strides[ev.block.sizeClass] as number);
+}
+
 export const tierRelease = defineInvariant({
   name: 'tier-release',
   step(ctx) {
     const config = ctx.config;
-    const liveBytes = modelLiveBytesBySuperslab(config, ctx.model);
+    if (config.hotThreshold === 0) return null; // the state part reports any DRAINING SuperSlab then
     const thresholdBytes = hotThresholdBytes(config);
     for (const ss of ctx.post.superslabs()) {
-      if (ss.inReserve || ss.tier !== 'DRAINING' || config.hotThreshold === 0) continue;
+      if (ss.inReserve) continue;
       const before = ctx.pre.superslabs.get(ss.base);
-      if (before !== undefined && before.tier === 'DRAINING') {
+      // The same mapping: not unmapped and mapped again, nor parked and taken back, within the step.
+      const same = before !== undefined && before.mapGeneration === ss.mapGeneration && !before.inReserve ? before : undefined;
+      if (ss.tier === 'DRAINING' && same !== undefined && same.tier === 'DRAINING') {
         for (const s of ss.slabs) {
-          const wasActive = before.slabStates[s.slabIndex] === 'ACTIVE';
-          if (s.state === 'ACTIVE' && (!wasActive || before.slabClasses[s.slabIndex] !== s.cls)) {
+          const wasActive = same.slabStates[s.slabIndex] === 'ACTIVE';
+          if (s.state === 'ACTIVE' && (!wasActive || same.slabClasses[s.slabIndex] !== s.cls)) {
             return { message: `DRAINING SuperSlab ${hex(ss.base)} gave slot ${s.slabId} to class ${s.cls}`, slabId: s.slabId };
           }
         }
-      } else {
+      } else if (ss.tier === 'DRAINING') {
         // Turned DRAINING in this step: only at a release that left it at or below the threshold.
-        const released = before !== undefined && ss.slabs.some((s) => before.slabStates[s.slabIndex] === 'ACTIVE' && (s.state !== 'ACTIVE' || before.slabClasses[s.slabIndex] !== s.cls));
-        if (!released) return { message: `SuperSlab ${hex(ss.base)} turned DRAINING in a step that released none of its slabs` };
-        const lowest = Math.min(before.liveBytes, liveBytes.get(ss.base) ?? 0);
-        if (lowest > thresholdBytes) {
-          return { message: `SuperSlab ${hex(ss.base)} turned DRAINING with ${lowest} live bytes, above the threshold ${thresholdBytes}` };
+        if (same === undefined || !releasedInStep(same, ss)) return { message: `SuperSlab ${hex(ss.base)} turned DRAINING in a step that released none of its slabs` };
+        const bytes = liveBytesAtRelease(ctx, same, ss.base);
+        if (bytes > thresholdBytes) {
+          return { message: `SuperSlab ${hex(ss.base)} turned DRAINING with ${bytes} live bytes, above the threshold ${thresholdBytes}` };
+        }
+      } else if (ss.tier === 'HOT' && same !== undefined) {
+        if (same.tier === 'DRAINING') return { message: `DRAINING SuperSlab ${hex(ss.base)} went back to HOT in the same mapping` };
+        if (same.tier === 'HOT') {
+          const bytes = liveBytesAtRelease(ctx, same, ss.base);
+          if (bytes <= thresholdBytes && releasedInStep(same, ss)) {
+            return { message: `a release left SuperSlab ${hex(ss.base)} at ${bytes} live bytes, at or below the threshold ${thresholdBytes}, but it stayed HOT` };
+          }
         }
       }
     }
