@@ -9,12 +9,14 @@
 //   --files LIST   these impl/ files only (e.g. the files a change touched)
 //   --shard I/N    the mutated files i (sorted) with i mod N = I-1 (issue 18: sharded by file)
 //   --json         print one JSON document (figures and newSurvivors) instead of the text report
+//   --rejudge      no Stryker run: docs/mutation.json's rows judged again by its (hand-edited)
+//                  judgements, the docs rewritten (the equivalent column)
 // Exit: 0, 1 when there are new survivors, 2 on bad arguments.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Stryker } from '@stryker-mutator/core';
 import { MUTATION_RUNS, MUTATION_SEED, SEARCH_TEST_FILE, UNIT_TEST_FILES } from '../test/mutation/searchOptions.ts';
-import { EXCLUDED_FILES, QUICK_FILES, classify, implFiles, countRows, jsonSummary, markdown, newSurvivors } from './mutationReport.ts';
+import { EXCLUDED_FILES, QUICK_FILES, classify, implFiles, countRows, jsonSummary, markdown, newSurvivors, rejudged } from './mutationReport.ts';
 import type { Counts, MutationReport, StrykerJson } from './mutationReport.ts';
 
 type StrykerOptions = NonNullable<ConstructorParameters<typeof Stryker>[0]>;
@@ -31,10 +33,11 @@ interface Args {
   readonly shard: { readonly index: number; readonly count: number } | null;
   readonly json: boolean;
   readonly update: boolean;
+  readonly rejudge: boolean;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`mutation: ${message} (usage: npm run mutation -- [--quick | --files impl/a.ts,...] [--shard I/N] [--json] [--update])\n`);
+  process.stderr.write(`mutation: ${message} (usage: npm run mutation -- [--quick | --files impl/a.ts,...] [--shard I/N] [--json] [--update] | --rejudge)\n`);
   process.exit(2);
 }
 
@@ -44,11 +47,13 @@ function parseArgs(argv: readonly string[]): Args {
   let shard: Args['shard'] = null;
   let json = false;
   let update = false;
+  let rejudge = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--quick') quick = true;
     else if (a === '--json') json = true;
     else if (a === '--update') update = true;
+    else if (a === '--rejudge') rejudge = true;
     else if (a === '--files') files = (argv[++i] ?? usage('--files needs a comma-separated list')).split(',').filter((f) => f !== '');
     else if (a === '--shard') {
       const m = /^(\d+)\/(\d+)$/.exec(argv[++i] ?? '');
@@ -63,7 +68,7 @@ function parseArgs(argv: readonly string[]): Args {
     if (EXCLUDED_FILES[f] !== undefined) usage(`--files: "${f}" is excluded (${EXCLUDED_FILES[f]})`);
   }
   const kind = quick ? 'quick' : files !== null ? 'files' : shard !== null ? 'shard' : 'full';
-  return { kind, files: quick ? QUICK_FILES : files, shard, json, update };
+  return { kind, files: quick ? QUICK_FILES : files, shard, json, update, rejudge };
 }
 
 function mutatedFiles(args: Args): string[] {
@@ -95,6 +100,13 @@ function updateDocs(report: MutationReport): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.rejudge) {
+    const committed = readBaseline() ?? usage(`--rejudge needs ${DOCS_JSON}`);
+    const report = rejudged(committed, committed.judgements);
+    updateDocs(report);
+    process.stdout.write(`${JSON.stringify(jsonSummary(report))}\n`);
+    return;
+  }
   const files = mutatedFiles(args);
   if (files.length === 0) usage('no file of impl/ to mutate in this selection');
   const baseline = readBaseline();

@@ -14,10 +14,10 @@ import ts from 'typescript';
 /** Files of impl/ that are not mutated: their mutants test the harness, not the allocator. */
 export const EXCLUDED_FILES: Readonly<Record<string, string>> = {
   'impl/config.ts': 'config validation and profiles',
-  'impl/view.ts': 'the read-only view (types and the view the checks read)',
-  'impl/viewImpl.ts': 'the read-only view (implementation)',
+  'impl/view.ts': 'the read-only view the checks read: types',
+  'impl/viewImpl.ts': 'the read-only view: implementation',
   'impl/hooks.ts': 'test hooks',
-  'impl/clone.ts': 'clone code (explorer copies)',
+  'impl/clone.ts': 'clone code: copies for the explorer',
 };
 
 /** Every file of impl/ (as `impl/x.ts`), sorted. */
@@ -163,12 +163,13 @@ function lineStarts(source: string): number[] {
   return starts;
 }
 
-/** Enclosing function, method or class member name of an offset, for keys that survive line shifts. */
+/** Enclosing function, method, class member or top-level constant of an offset, for keys that survive line shifts. */
 function enclosingName(sf: ts.SourceFile, offset: number): string {
   let name = '<module>';
   const visit = (n: ts.Node): void => {
     if (offset < n.getStart(sf) || offset >= n.getEnd()) return;
-    if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isClassDeclaration(n) || ts.isVariableDeclaration(n) || ts.isPropertyDeclaration(n)) && n.name !== undefined) name = n.name.getText(sf);
+    const fnVariable = ts.isVariableDeclaration(n) && (n.parent.parent.parent === sf || (n.initializer !== undefined && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))));
+    if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isClassDeclaration(n) || ts.isPropertyDeclaration(n) || fnVariable) && n.name !== undefined) name = n.name.getText(sf);
     if (ts.isConstructorDeclaration(n)) name = 'constructor';
     ts.forEachChild(n, visit);
   };
@@ -254,6 +255,20 @@ export function newSurvivors(rows: readonly MutantRow[], baseline: MutationRepor
   return rows.filter((r) => r.verdict === 'survived' && measured.has(r.file) && !before.has(r.key)).map((r) => r.key);
 }
 
+/**
+ * The report with its survivors judged again by `judgements` (after a judgement was written into
+ * docs/mutation.json by hand): a survivor judged equivalent becomes equivalent, and back; counts redone.
+ */
+export function rejudged(report: MutationReport, judgements: Readonly<Record<string, Judgement>>): MutationReport {
+  const mutants = report.mutants.map((m): MutantRow => {
+    if (m.verdict !== 'survived' && m.verdict !== 'equivalent') return m;
+    return { ...m, verdict: judgements[m.key]?.verdict === 'equivalent' ? 'equivalent' : 'survived' };
+  });
+  const perFile: Record<string, Counts> = {};
+  for (const f of report.measuredFiles) perFile[f] = countRows(mutants.filter((m) => m.file === f));
+  return { ...report, mutants, perFile, totals: countRows(mutants), judgements };
+}
+
 /** The one document `npm run mutation -- --json` prints. */
 export function jsonSummary(report: MutationReport): Record<string, unknown> {
   const t = report.totals;
@@ -293,6 +308,10 @@ export function markdown(report: MutationReport): string {
   for (const f of report.measuredFiles) lines.push(row(f, report.perFile[f] as Counts));
   lines.push('', `Not run in this report: ${report.notRunFiles.length === 0 ? 'none' : report.notRunFiles.join(', ')}.`);
   lines.push(`Excluded (not mutated): ${Object.entries(report.excludedFiles).map(([f, why]) => `${f} (${why})`).join(', ')}.`, '');
+  const unitOnly = report.mutants.filter((m) => m.verdict === 'killedByUnitTestsOnly');
+  lines.push(`Killed by unit tests only (${unitOnly.length}: the search survived them, a gap of the search):`, '');
+  for (const m of unitOnly) lines.push(`- ${m.file}:${m.line} \`${m.key.replace(/\|/g, '\\|')}\``);
+  lines.push('');
   const survivors = report.mutants.filter((m) => m.verdict === 'survived' || m.verdict === 'equivalent' || m.verdict === 'timedOut');
   lines.push('Survivors, equivalents and time-outs (key: file:function:mutator:original → replacement):', '', '| line | verdict | key | judgement |', '|---|---|---|---|');
   for (const m of survivors) lines.push(`| ${m.file}:${m.line} | ${m.verdict}${m.status === 'NoCoverage' ? ' (not reached)' : ''} | \`${m.key.replace(/\|/g, '\\|')}\` | ${(report.judgements[m.key]?.note ?? '').replace(/\|/g, '\\|')} |`);
