@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Stryker } from '@stryker-mutator/core';
 import { MUTATION_RUNS, MUTATION_SEED, SEARCH_TEST_FILE, UNIT_TEST_FILES } from '../test/mutation/searchOptions.ts';
-import { EXCLUDED_FILES, QUICK_FILES, classify, implFiles, countRows, jsonSummary, markdown, newSurvivors, rejudged } from './mutationReport.ts';
+import { EXCLUDED_FILES, QUICK_FILES, classify, implFiles, countRows, jsonSummary, markdown, newSurvivors, orderViolations, rejudged } from './mutationReport.ts';
 import type { Counts, MutationReport, StrykerJson } from './mutationReport.ts';
 
 type StrykerOptions = NonNullable<ConstructorParameters<typeof Stryker>[0]>;
@@ -114,6 +114,8 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const json = await runStryker(files, args.json);
   const rows = classify(json, SEARCH_TEST_FILE, judgements);
+  const misordered = orderViolations(json, SEARCH_TEST_FILE);
+  if (misordered > 0) process.stderr.write(`mutation: WARNING: ${misordered} mutants were killed by the search after another test ran: the search did not run first, the unit-test column is not reliable\n`);
   const perFile: Record<string, Counts> = {};
   for (const f of files) perFile[f] = countRows(rows.filter((r) => r.file === f));
   const measured = new Set(files);

@@ -87,6 +87,7 @@ export interface StrykerMutant {
   readonly replacement?: string;
   readonly status: string;
   readonly killedBy?: readonly string[];
+  readonly testsCompleted?: number;
   readonly location: { readonly start: { readonly line: number; readonly column: number }; readonly end: { readonly line: number; readonly column: number } };
 }
 export interface StrykerJson {
@@ -184,6 +185,18 @@ const squash = (s: string, max: number): string => {
 
 export function searchTestIds(json: StrykerJson, searchTestFile: string): Set<string> {
   return new Set((json.testFiles?.[searchTestFile]?.tests ?? []).map((t) => t.id));
+}
+
+/**
+ * Mutants the search killed after another test had run: none when the search runs first (the
+ * mutation vitest config's sequencer) and Stryker bails at the first failure. Any other count
+ * means the order broke, and "killed by unit tests only" may hold mutants the search kills too.
+ */
+export function orderViolations(json: StrykerJson, searchTestFile: string): number {
+  const searchIds = searchTestIds(json, searchTestFile);
+  let n = 0;
+  for (const f of Object.values(json.files)) for (const m of f.mutants) if (m.status === 'Killed' && (m.killedBy ?? []).some((id) => searchIds.has(id)) && (m.testsCompleted ?? 1) > 1) n++;
+  return n;
 }
 
 /** Every mutant of the Stryker report as a row with its verdict. */

@@ -8,8 +8,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXCLUDED_FILES, countRows, coverageProblems, faultSpans, implFiles, newSurvivors } from '../scripts/mutationReport.ts';
-import type { MutantRow, MutationReport } from '../scripts/mutationReport.ts';
+import { EXCLUDED_FILES, classify, countRows, coverageProblems, faultSpans, implFiles, newSurvivors, orderViolations } from '../scripts/mutationReport.ts';
+import type { MutantRow, MutationReport, StrykerJson } from '../scripts/mutationReport.ts';
 // Type-only (erased at run time: nothing runs): so that `tsc -p tsconfig.json` also checks the script.
 import type {} from '../scripts/mutation.ts';
 
@@ -81,5 +81,26 @@ describe('the report rules', () => {
     const now = [row('old', 'survived'), row('killed-before', 'survived'), { ...row('elsewhere', 'survived'), file: 'impl/b.ts' }];
     expect(newSurvivors(now, baseline)).toEqual(['killed-before']);
     expect(newSurvivors(now, null)).toEqual([]);
+  });
+
+  it('columns from Stryker: search kill, unit-only kill, fault switch; a search kill after another test is an order violation', () => {
+    const at = (line: number, c0: number, c1: number) => ({ start: { line, column: c0 }, end: { line, column: c1 } });
+    const json = (searchTestsCompleted: number): StrykerJson => ({
+      files: {
+        'impl/a.ts': {
+          source,
+          mutants: [
+            { id: '1', mutatorName: 'ArithmeticOperator', replacement: 'g < 1', status: 'Killed', killedBy: ['s'], testsCompleted: searchTestsCompleted, location: at(4, 7, 12) },
+            { id: '2', mutatorName: 'BlockStatement', replacement: '{}', status: 'Killed', killedBy: ['u'], testsCompleted: 2, location: at(2, 20, 28) },
+            { id: '3', mutatorName: 'BooleanLiteral', replacement: 'h.faults.a', status: 'Survived', location: at(2, 7, 18) },
+          ],
+        },
+      },
+      testFiles: { 'test/mutation/search.mutation.ts': { tests: [{ id: 's', name: 'search' }] }, 'test/u.test.ts': { tests: [{ id: 'u', name: 'unit' }] } },
+    });
+    const rows = classify(json(1), 'test/mutation/search.mutation.ts', {});
+    expect(rows.map((r) => [r.original, r.verdict])).toEqual([['!h.faults.a', 'harness'], ['flush(g)', 'killedByUnitTestsOnly'], ['g > 1', 'killedBySearch']]);
+    expect(orderViolations(json(1), 'test/mutation/search.mutation.ts')).toBe(0);
+    expect(orderViolations(json(2), 'test/mutation/search.mutation.ts')).toBe(1);
   });
 });
