@@ -9,6 +9,8 @@
 //   --files LIST   these impl/ files only (e.g. the files a change touched)
 //   --shard I/N    the mutated files i (sorted) with i mod N = I-1 (issue 18: sharded by file)
 //   --json         print one JSON document (figures and newSurvivors) instead of the text report
+//   --merge F...   no Stryker run: shard reports (reports/mutation/report-shard-*.json) as one
+//                  (its JSON and md in reports/mutation/report.*; --update, --json as usual)
 //   --rejudge      no Stryker run: docs/mutation.json's rows judged again by its (hand-edited)
 //                  judgements, the docs rewritten (the equivalent column)
 // Exit: 0, 1 when there are new survivors, 2 on bad arguments.
@@ -16,7 +18,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Stryker } from '@stryker-mutator/core';
 import { MUTATION_RUNS, MUTATION_SEED, SEARCH_TEST_FILE, UNIT_TEST_FILES } from '../test/mutation/searchOptions.ts';
-import { EXCLUDED_FILES, QUICK_FILES, classify, implFiles, countRows, jsonSummary, markdown, newSurvivors, orderViolations, rejudged } from './mutationReport.ts';
+import { EXCLUDED_FILES, QUICK_FILES, classify, implFiles, countRows, jsonSummary, markdown, mergeReports, newSurvivors, orderViolations, rejudged, shardFiles } from './mutationReport.ts';
 import type { Counts, MutationReport, StrykerJson } from './mutationReport.ts';
 
 type StrykerOptions = NonNullable<ConstructorParameters<typeof Stryker>[0]>;
@@ -34,10 +36,11 @@ interface Args {
   readonly json: boolean;
   readonly update: boolean;
   readonly rejudge: boolean;
+  readonly merge: readonly string[] | null;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`mutation: ${message} (usage: npm run mutation -- [--quick | --files impl/a.ts,...] [--shard I/N] [--json] [--update] | --rejudge)\n`);
+  process.stderr.write(`mutation: ${message} (usage: npm run mutation -- [--quick | --files impl/a.ts,...] [--shard I/N] [--json] [--update] | --rejudge | [--json] [--update] --merge FILE...)\n`);
   process.exit(2);
 }
 
@@ -48,12 +51,19 @@ function parseArgs(argv: readonly string[]): Args {
   let json = false;
   let update = false;
   let rejudge = false;
+  let merge: string[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--quick') quick = true;
     else if (a === '--json') json = true;
     else if (a === '--update') update = true;
     else if (a === '--rejudge') rejudge = true;
+    else if (a === '--merge') {
+      merge = argv.slice(i + 1);
+      if (merge.length === 0 || merge.some((f) => f.startsWith('--'))) usage('--merge takes shard report files, and comes last');
+      for (const f of merge) if (!existsSync(f)) usage(`--merge: no file "${f}"`);
+      break;
+    }
     else if (a === '--files') files = (argv[++i] ?? usage('--files needs a comma-separated list')).split(',').filter((f) => f !== '');
     else if (a === '--shard') {
       const m = /^(\d+)\/(\d+)$/.exec(argv[++i] ?? '');
@@ -68,14 +78,13 @@ function parseArgs(argv: readonly string[]): Args {
     if (EXCLUDED_FILES[f] !== undefined) usage(`--files: "${f}" is excluded (${EXCLUDED_FILES[f]})`);
   }
   const kind = quick ? 'quick' : files !== null ? 'files' : shard !== null ? 'shard' : 'full';
-  return { kind, files: quick ? QUICK_FILES : files, shard, json, update, rejudge };
+  return { kind, files: quick ? QUICK_FILES : files, shard, json, update, rejudge, merge };
 }
 
 function mutatedFiles(args: Args): string[] {
   const all = implFiles().filter((f) => EXCLUDED_FILES[f] === undefined);
   const chosen = args.files === null ? all : all.filter((f) => (args.files as readonly string[]).includes(f));
-  const shard = args.shard;
-  return shard === null ? chosen : chosen.filter((_, i) => i % shard.count === shard.index);
+  return shardFiles(chosen, args.shard);
 }
 
 function readBaseline(): MutationReport | null {
@@ -107,6 +116,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(jsonSummary(report))}\n`);
     return;
   }
+  if (args.merge !== null) {
+    const parts = args.merge.map((f) => JSON.parse(readFileSync(f, 'utf8')) as MutationReport);
+    const merged = mergeReports(parts, mutatedFiles({ ...args, files: null, shard: null }), readBaseline(), `npm run mutation -- --merge ${args.merge.join(' ')}`);
+    if (merged === null) usage('--merge: two reports measured the same file (or none given)');
+    writeOut(merged, 'report', args);
+    return;
+  }
   const files = mutatedFiles(args);
   if (files.length === 0) usage('no file of impl/ to mutate in this selection');
   const baseline = readBaseline();
@@ -135,8 +151,12 @@ async function main(): Promise<void> {
     mutants: rows,
     judgements,
   };
+  writeOut(report, args.shard === null ? 'report' : `report-shard-${args.shard.index + 1}-of-${args.shard.count}`, args);
+}
+
+/** The report's files under reports/mutation/, the docs with --update, and what is printed. */
+function writeOut(report: MutationReport, tag: string, args: Args): void {
   mkdirSync(OUT_DIR, { recursive: true });
-  const tag = args.shard === null ? 'report' : `report-shard-${args.shard.index + 1}-of-${args.shard.count}`;
   writeFileSync(`${OUT_DIR}/${tag}.json`, `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(`${OUT_DIR}/${tag}.md`, `${markdown(report)}\n`);
   if (args.update) updateDocs(report);

@@ -23,6 +23,37 @@ export const EXCLUDED_FILES: Readonly<Record<string, string>> = {
 /** Every file of impl/ (as `impl/x.ts`), sorted. */
 export const implFiles = (root = '.'): string[] => readdirSync(`${root}/impl`).filter((f) => f.endsWith('.ts')).map((f) => `impl/${f}`).sort();
 
+/** Shard `index` (0-based) of `count`: the files i (in the given order) with i mod count = index. */
+export function shardFiles(files: readonly string[], shard: { readonly index: number; readonly count: number } | null): string[] {
+  return shard === null ? [...files] : files.filter((_, i) => i % shard.count === shard.index);
+}
+
+/**
+ * Shard reports (`--shard I/N`, each its own files) as one report: rows and figures of the union,
+ * new survivors against `baseline`. Null when two reports measured the same file.
+ */
+export function mergeReports(parts: readonly MutationReport[], mutatedFiles: readonly string[], baseline: MutationReport | null, command: string): MutationReport | null {
+  const measured = parts.flatMap((p) => p.measuredFiles);
+  if (new Set(measured).size !== measured.length || parts.length === 0) return null;
+  const first = parts[0] as MutationReport;
+  const mutants = parts.flatMap((p) => p.mutants);
+  const perFile: Record<string, Counts> = {};
+  for (const p of parts) Object.assign(perFile, p.perFile);
+  const notRunFiles = mutatedFiles.filter((f) => !measured.includes(f));
+  return {
+    ...first,
+    kind: notRunFiles.length === 0 ? 'full' : 'files',
+    command,
+    durationS: Math.max(...parts.map((p) => p.durationS)),
+    measuredFiles: mutatedFiles.filter((f) => measured.includes(f)),
+    notRunFiles,
+    totals: countRows(mutants),
+    perFile,
+    newSurvivors: newSurvivors(mutants, baseline),
+    mutants,
+  };
+}
+
 /** `--quick`: these files only (a fixed, documented subset). */
 export const QUICK_FILES: readonly string[] = ['impl/free.ts', 'impl/threads.ts'];
 

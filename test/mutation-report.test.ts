@@ -8,7 +8,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXCLUDED_FILES, classify, countRows, coverageProblems, faultSpans, implFiles, newSurvivors, orderViolations } from '../scripts/mutationReport.ts';
+import { EXCLUDED_FILES, classify, countRows, coverageProblems, faultSpans, implFiles, mergeReports, newSurvivors, orderViolations, shardFiles } from '../scripts/mutationReport.ts';
 import type { MutantRow, MutationReport, StrykerJson } from '../scripts/mutationReport.ts';
 // Type-only (erased at run time: nothing runs): so that `tsc -p tsconfig.json` also checks the script.
 import type {} from '../scripts/mutation.ts';
@@ -102,5 +102,21 @@ describe('the report rules', () => {
     expect(rows.map((r) => [r.original, r.verdict])).toEqual([['!h.faults.a', 'harness'], ['flush(g)', 'killedByUnitTestsOnly'], ['g > 1', 'killedBySearch']]);
     expect(orderViolations(json(1), 'test/mutation/search.mutation.ts')).toBe(0);
     expect(orderViolations(json(2), 'test/mutation/search.mutation.ts')).toBe(1);
+  });
+
+  it('--shard I/N: the shards of the mutated files are disjoint and together all of them; --merge joins shard reports', () => {
+    const files = implFiles().filter((f) => EXCLUDED_FILES[f] === undefined);
+    for (let count = 1; count <= 4; count++) {
+      const shards = Array.from({ length: count }, (_, index) => shardFiles(files, { index, count }));
+      expect(shards.flat().sort()).toEqual(files);
+    }
+    const r = report();
+    const part = (keep: readonly string[]): MutationReport => ({ ...r, measuredFiles: keep, mutants: r.mutants.filter((m) => keep.includes(m.file)), perFile: Object.fromEntries(keep.map((f) => [f, r.perFile[f] as (typeof r.perFile)[string]])) });
+    const halves = shardFiles(r.measuredFiles, { index: 0, count: 2 });
+    const rest = r.measuredFiles.filter((f) => !halves.includes(f));
+    const merged = mergeReports([part(halves), part(rest)], files, null, 'merge');
+    expect(merged?.totals).toEqual(r.totals);
+    expect(merged?.notRunFiles).toEqual(r.notRunFiles);
+    expect(mergeReports([part(halves), part(halves)], files, null, 'merge')).toBeNull();
   });
 });
