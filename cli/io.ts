@@ -88,11 +88,13 @@ export function makeProgress(io: Io, title: string, options: { readonly timeMs?:
       },
     };
   }
-  let lastLabel: string | null = null;
+  // Off a terminal (a CI log): one line the first time each profile is searched. The search
+  // interleaves the profiles in short slices, so a line per change would be thousands of lines.
+  const seen = new Set<string>();
   return {
-    update: (_done, total, label) => {
-      if (label === lastLabel) return;
-      lastLabel = label;
+    update: (_done, _total, label) => {
+      if (seen.has(label)) return;
+      seen.add(label);
       err.write(`${title}: searching profile ${label}\n`);
     },
     finish: () => undefined,

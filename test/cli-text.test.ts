@@ -197,6 +197,9 @@ describe('terminal handling', () => {
     q.update(1, 4, 'tiny');
     q.update(2, 4, 'tiny');
     q.update(3, 4, 'tiny-meta');
+    // The search interleaves profiles: a profile met again adds no line to a log.
+    q.update(4, 6, 'tiny');
+    q.update(5, 6, 'tiny-meta');
     q.finish();
     expect(plain.stderr.text).toBe('run: searching profile tiny\nrun: searching profile tiny-meta\n');
   });
