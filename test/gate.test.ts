@@ -4,7 +4,8 @@
 // tool quietly; a FIFO, a symlink loop, an empty path and a BOM get one line and exit 2 (the FIFO
 // within a second); numbers and lists are refused with the rule they break; `mutants` writes
 // nothing under counterexamples/ unless asked; `replay --faults` overrides the file's faults; a
-// trailing step skipped by its precondition is labelled so. Most run main() in-process; pipes and
+// trailing step skipped by its precondition is labelled so; explore shows its progress inside a level
+// on a terminal and reports both the depth asked and the depth completed. Most run main() in-process; pipes and
 // the FIFO run the real binary, since there the process boundary is what is tested.
 
 import { execFile, execFileSync } from 'node:child_process';
@@ -15,7 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { profileConfig } from '../impl/index.ts';
 import { serializeRepro } from '../cli/repro.ts';
 import type { ReproFile } from '../cli/repro.ts';
-import { BIN, ROOT, runCli, spawnCli, expectOneLineError } from './support/cli.ts';
+import { BIN, captureIo, ROOT, runCli, spawnCli, expectOneLineError } from './support/cli.ts';
+import { main } from '../cli/main.ts';
 import type { Ran } from './support/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'alloc-check-gate-'));
@@ -200,5 +202,28 @@ describe('replay --faults LIST|none and the last rows', () => {
     expect(r.stdout).toMatch(/^ +3 {2}t0 {6}free\(t0, #0\) {2}\(skipped: precondition\)$/m);
     expect(r.stdout).not.toContain('(not reached)');
     expect(r.stdout).toContain('all 3 steps passed (2 executed, 1 skipped by their precondition)');
+  });
+});
+
+describe('explore: progress inside a level, and both depths in the JSON', () => {
+  for (const workers of ['1', '2']) {
+    it(`on a terminal a status line shows the level being searched (${workers} worker${workers === '1' ? '' : 's'}); --json has depth asked and completed`, async () => {
+      const io = captureIo({}, true);
+      const code = await main(['explore', '--profile', 'tiny', '--depth', '8', '--time', '1.5', '--workers', workers, '--json'], io);
+      expect(code).toBe(0);
+      const j = JSON.parse(io.stdout.text) as { depth: number; depthCompleted: number };
+      expect(j.depth).toBe(8);
+      expect(j.depthCompleted).toBeGreaterThanOrEqual(2);
+      expect(j.depthCompleted).toBeLessThan(8);
+      // Redrawn in place with \r, then cleared before the per-depth lines and at the end.
+      expect(io.stderr.text).toMatch(/\rexplore: level \d+: \d+ transitions, \d+ distinct states, \d+\/s, \d+ s/);
+    }, 30_000);
+  }
+
+  it('off a terminal there is no status line (a log gets the per-depth lines only)', async () => {
+    const r = await runCli(['explore', '--profile', 'tiny', '--depth', '8', '--time', '1', '--workers', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('\r');
+    expect(r.stdout).toMatch(/^ {2}depth 1: \d+ distinct states/m);
   });
 });
