@@ -15,7 +15,7 @@ import { loadRunner } from './suite.ts';
 const DEFAULT_TIME_SECONDS = 60;
 const DEFAULT_ATTEMPTS = 20_000;
 
-const usage = `usage: alloc-check minimize FILE [--time S] [--attempts N]
+const usage = `usage: alloc-check minimize FILE [--time S] [--attempts N] [--target T]
 
 Shrinks a counterexample file until no single command can be removed, no thread merged into a
 lower one, no size made smaller within its class and no other number moved toward 0, while the
@@ -25,6 +25,8 @@ place (atomically). The file name (its id) is kept. A file that does not validat
 
   --time S       time budget in seconds (default ${DEFAULT_TIME_SECONDS})
   --attempts N   replay budget (default ${DEFAULT_ATTEMPTS})
+  --target T     run against this target instead of the file's (impl, native, native:jemalloc,
+                 native:mimalloc, native:PATH.so; docs/native.md)
 
 exit: 1 the file holds a failing counterexample (rewritten, or already minimal),
       0 the repro no longer fails (file left unchanged), 2 bad file or usage

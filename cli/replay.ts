@@ -12,7 +12,7 @@ import type { SlabMap } from './slabMap.ts';
 import type { Subcommand } from './subcommand.ts';
 import { loadRunner } from './suite.ts';
 
-const usage = `usage: alloc-check replay FILE [--faults LIST|none] [--json] [--html OUT.html]
+const usage = `usage: alloc-check replay FILE [--faults LIST|none] [--json] [--html OUT.html] [--target T]
 
 Replays a counterexample file (counterexamples/<invariant>/<id>.json) with its stored config and
 faults: prints every step (step, thread, command, result), the failure, and a map of the slab the
@@ -23,6 +23,8 @@ failing check pointed at (one character per block: live, free, cached, remote, u
   --json          print {"file", "recorded", "passed", "failure", "steps", "slabMap", "timeline"} on
                   stdout only; timeline.steps[k] is the whole heap after step k (every block of
                   every slab, one character each: timeline.legend), step 0 before the first
+  --target T      replay against this target instead of the file's (impl, native,
+                  native:jemalloc, native:mimalloc, native:PATH.so; docs/native.md)
   --html OUT.html write a self-contained HTML report: step table, heap map at every step
                   (keys left/right, slider, click a row), the model beside the implementation
 

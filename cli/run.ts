@@ -32,7 +32,7 @@ export const DEFAULT_OUT_DIR = 'counterexamples';
 
 const usage = `usage: alloc-check run [--profile NAME|all] [--runs N | --time S] [--seed N] [--faults a,b]
                        [--min-runs N] [--config FILE] [--shard I/N] [--reach] [--html DIR]
-                       [--out DIR] [--json] [--junit FILE]
+                       [--out DIR] [--json] [--junit FILE] [--target T]
 
 Runs the property suite (every invariant after every step) over the chosen profiles. The seed is
 printed first; the same seed and budget repeat the same search. On a failure the counterexample is
@@ -50,6 +50,9 @@ command, the re-run command and a ready-to-paste vitest test are printed.
                       --profile NAME (default: default; not with all); no "faults" field
   --shard I/N         only shard I of N: the runs i with i mod N = I-1 of every profile; the N
                       shards together do the unsharded search (alloc-check merge joins them)
+  --target T          impl (default) | native | native:jemalloc | native:mimalloc | native:PATH.so:
+                      the same commands against a C allocator in a child process (docs/native.md);
+                      with a native target also --layout hakmem and --bad-frees abort-ok
   --html DIR          also write an HTML report of the counterexample (heap map at every step)
                       to DIR/<invariant>-<id>.html
   --reach             after the search, the reach table: the share of runs (over a fixed count)

@@ -7,7 +7,7 @@
 // disagreements, and a generated 30-step, 4-thread, every-class sequence on `default`.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import { captureHeap } from '../report/heapState.ts';
 import type { HeapState } from '../report/heapState.ts';
 import { renderReportHtml, reportHtmlFor, reportPayload, writeReportInto, writeReportsInto } from '../report/html.ts';
 import { captureTimeline } from '../report/timeline.ts';
+import { runCli } from './support/cli.ts';
 
 const REPROS = findReproFiles(new URL('../counterexamples', import.meta.url).pathname);
 
@@ -245,4 +246,29 @@ describe('replay --json (the real CLI)', () => {
     const last = doc.timeline.steps[2];
     expect(last?.slabs.filter((s) => s.cells !== '').map((s) => s.cells)).toEqual(['ccr.........', '................']);
   });
+});
+
+describe('--html DIR on run, mutants and explore: one report per counterexample written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alloc-check-html-dir-'));
+  const htmlFiles = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.html'));
+
+  it('run writes the report of its repro, named <invariant>-<id>.html, and prints where', async () => {
+    const r = await runCli(['run', '--profile', 'tiny', '--faults', 'soft-cap-ignored', '--runs', '20', '--seed', '1', '--out', join(dir, 'ce'), '--html', dir]);
+    expect(r.code).toBe(1);
+    const line = /^report: {3}(.*soft-cap-[0-9a-f]{12}\.html) \((\d+) bytes\)$/m.exec(r.stdout);
+    expect(line, r.stdout).not.toBeNull();
+    expect(readFileSync(line?.[1] ?? '', 'utf8')).toMatch(/^<!doctype html>/i);
+  });
+
+  it('explore writes the report of its shortest violation; mutants one per repro', async () => {
+    const before = htmlFiles().length;
+    const e = await runCli(['explore', '--profile', 'tiny', '--depth', '3', '--time', '20', '--workers', '1', '--faults', 'double-free-unchecked', '--out', join(dir, 'ex'), '--html', dir]);
+    expect(e.code).toBe(1);
+    expect(e.stdout).toMatch(/^report: {3}.*bad-free-rejected-[0-9a-f]{12}\.html \(\d+ bytes\)$/m);
+    const m = await runCli(['mutants', '--faults', 'class-stride-offset,release-leaves-warm-entry', '--runs', '10', '--out', join(dir, 'mu'), '--html', dir]);
+    expect(m.code).toBe(0);
+    expect(m.stdout.match(/^report: {3}.*\.html \(\d+ bytes\)$/gm)).toHaveLength(2);
+    expect(htmlFiles().length).toBeGreaterThanOrEqual(before + 2);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
 });
