@@ -1,8 +1,7 @@
 import type { Model } from '../../model/index.ts';
 import type { ArgTarget, CommandData } from '../commandData.ts';
-import { ARG_TARGETS } from '../commandData.ts';
 import type { StepOutcome } from '../events.ts';
-import { aimPointer, errorText, predictUsable } from './argTarget.ts';
+import { aimPointer, errorText, predictUsable, argTargetAvailable } from './argTarget.ts';
 import type { StepTarget, SuiteCommand } from './Command.ts';
 import { normalizeRef } from './Command.ts';
 
@@ -23,10 +22,7 @@ export class UsableSizeCommand implements SuiteCommand {
   }
 
   check(model: Model): boolean {
-    if (!ARG_TARGETS.includes(this.target) || !Number.isInteger(this.ref) || !Number.isInteger(this.offset) || this.offset < 0) return false;
-    if (this.target === 'live' || this.target === 'interior') return model.liveCount() > 0;
-    if (this.target === 'freed') return model.graveyard().length > 0;
-    return true;
+    return argTargetAvailable(model, this.target, this.ref, this.offset);
   }
 
   run(target: StepTarget): StepOutcome {

@@ -10,6 +10,8 @@
 
 import { match } from 'ts-pattern';
 import type { ArgTarget } from '../commandData.ts';
+import { ARG_TARGETS } from '../commandData.ts';
+import type { Model } from '../../model/index.ts';
 import { hex } from '../events.ts';
 import { slabStartOf } from '../../model/index.ts';
 import { POOL_HEADER_BYTES, walkPool } from '../poolWalk.ts';
@@ -112,4 +114,15 @@ export function predictUsable(target: StepTarget, ptr: number): number {
 
 export function errorText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/**
+ * The precondition the query commands share: a well-formed argument class, and a block to aim at
+ * when the class needs one (a live block for live and interior, a freed one for freed).
+ */
+export function argTargetAvailable(model: Model, target: ArgTarget, ref: number, offset: number): boolean {
+  if (!ARG_TARGETS.includes(target) || !Number.isInteger(ref) || !Number.isInteger(offset) || offset < 0) return false;
+  if (target === 'live' || target === 'interior') return model.liveCount() > 0;
+  if (target === 'freed') return model.graveyard().length > 0;
+  return true;
 }
