@@ -19,7 +19,7 @@ import type { AllocatorConfig, FaultName } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
 import type { Counterexample, FailureName, RunOptions, RunOutcome, SuiteOptions, SuiteResult } from '../properties/runnerApi.ts';
 import { isMeasuredFailure } from '../properties/runnerApi.ts';
-import { err, ok } from '../cli/errors.ts';
+import { ok } from '../cli/errors.ts';
 import type { Result } from '../cli/errors.ts';
 import { minimizeShortest } from '../cli/shortest.ts';
 import { FORMAT_VERSION, writeRepro } from '../cli/repro.ts';

@@ -104,10 +104,6 @@ export function runCommands(config: AllocatorConfig, commands: readonly CommandD
   };
 }
 
-function sameCommands(a: readonly CommandData[], b: readonly CommandData[]): boolean {
-  return a.length === b.length && a.every((c, i) => JSON.stringify(c) === JSON.stringify(b[i]));
-}
-
 /** Thrown inside the fast-check property so that fast-check shrinks the failing program. */
 export class InvariantFailure extends Error {
   constructor(readonly failure: StepFailure & { readonly step: number }) {
@@ -241,8 +237,8 @@ function profileResults(searches: readonly ProfileSearch[], failed: string | nul
 
 /**
  * The search over every requested profile, interleaved (properties/schedule.ts): with a run budget
- * round-robin, one run of each profile in turn (small scopes first); with a time budget, slices of SLICE_MS to the
- * profile that has had the least time for its weight. Stops at the first failure.
+ * round-robin, one run of each profile in turn (small scopes first); with a time budget, slices of
+ * SLICE_MS to the profile that has had the least time for its weight. Stops at the first failure.
  */
 export function runSuite(options: SuiteOptions): SuiteResult {
   const shard = options.shard ?? NO_SHARD;

@@ -51,7 +51,7 @@ export class BadFreeCommand implements SuiteCommand {
   }
 
   private aim(target: StepTarget): Aim | null {
-    const { model, view, config } = target;
+    const { model, config } = target;
     const pick = <T>(xs: readonly T[], k: number): T => xs[((k % xs.length) + xs.length) % xs.length] as T;
     return match(this.bad)
       .returnType<Aim | null>()

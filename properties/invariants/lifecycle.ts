@@ -4,7 +4,7 @@
 
 import type { CheckContext, SuperSlabSnapshot, Violation } from '../checkContext.ts';
 import type { SuperSlabView } from '../../impl/index.ts';
-import { defineInvariant, hotThresholdBytes, modelLiveBytesBySuperslab } from '../checkContext.ts';
+import { defineInvariant, hotThresholdBytes } from '../checkContext.ts';
 import { digestDifference } from '../digest.ts';
 import { osRefusal, reserveHeldAtLimit } from './refusal.ts';
 import { hex } from '../events.ts';
