@@ -8,7 +8,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { profileConfig } from '../impl/index.ts';
-import type { Allocator, AllocatorConfig, AllocatorView, SlabView, ThreadView } from '../impl/index.ts';
+import type { Allocator, AllocatorView, SlabView, ThreadView } from '../impl/index.ts';
 import type { CommandData, InvariantName } from '../properties/commandData.ts';
 import { commandFromData } from '../properties/commands/index.ts';
 import { INVARIANTS_BY_NAME } from '../properties/invariants/index.ts';
@@ -16,6 +16,7 @@ import { Session } from '../properties/session.ts';
 import type { PolicySnapshot, StepSnapshot, SuperSlabSnapshot, Violation } from '../properties/checkContext.ts';
 import { CheckContext } from '../properties/checkContext.ts';
 import type { StepEvent } from '../properties/events.ts';
+import { legal } from './support/session.ts';
 
 const tiny = profileConfig('tiny');
 const meta = profileConfig('tiny-meta');
@@ -25,17 +26,6 @@ const TRIM: CommandData = { kind: 'trim' };
 /** A step that changes nothing (trim would unmap an emptied pool region). */
 const DRAIN: CommandData = { kind: 'drain', thread: 0, cls: 0 };
 
-/** Runs commands; every step must pass every invariant. */
-function legal(config: AllocatorConfig, commands: readonly CommandData[]): Session {
-  const session = new Session(config);
-  commands.forEach((data, i) => {
-    const command = commandFromData(data);
-    expect(command.check(session.model), `step ${i + 1} ${command.toString()} is applicable`).toBe(true);
-    const report = session.execute(command, i + 1);
-    expect(report.failure, `legal step ${i + 1} ${command.toString()}`).toBeNull();
-  });
-  return session;
-}
 
 function invariant(name: InvariantName) {
   const inv = INVARIANTS_BY_NAME.get(name);

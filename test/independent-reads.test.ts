@@ -13,7 +13,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Allocator, AllocatorStats, AllocatorView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
 import { profileConfig } from '../impl/index.ts';
-import type { AllocatorConfig } from '../impl/index.ts';
 import { CheckContext } from '../properties/checkContext.ts';
 import type { Violation } from '../properties/checkContext.ts';
 import type { ArgTarget, CommandData, InvariantName } from '../properties/commandData.ts';
@@ -22,20 +21,11 @@ import { commandFromData } from '../properties/commands/index.ts';
 import type { StepTarget } from '../properties/commands/index.ts';
 import { INVARIANTS, INVARIANTS_BY_NAME } from '../properties/invariants/index.ts';
 import { Session } from '../properties/session.ts';
+import { legal } from './support/session.ts';
 
 const tiny = profileConfig('tiny');
 const A7: CommandData = { kind: 'alloc', thread: 0, size: 7 };
 
-function legal(config: AllocatorConfig, commands: readonly CommandData[]): Session {
-  const session = new Session(config);
-  commands.forEach((data, i) => {
-    const command = commandFromData(data);
-    expect(command.check(session.model), `step ${i + 1} ${command.toString()} is applicable`).toBe(true);
-    const report = session.execute(command, i + 1);
-    expect(report.failure, `legal step ${i + 1} ${command.toString()}`).toBeNull();
-  });
-  return session;
-}
 
 type Patch = Partial<{ [K in keyof AllocatorView]: AllocatorView[K] extends (...args: infer A) => infer R ? (real: AllocatorView, ...args: A) => R : never }>;
 

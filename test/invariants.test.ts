@@ -4,25 +4,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { profileConfig } from '../impl/index.ts';
-import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData, InvariantName } from '../properties/commandData.ts';
 import { INVARIANT_NAMES } from '../properties/commandData.ts';
 import { commandFromData } from '../properties/commands/index.ts';
 import { INVARIANTS_BY_NAME } from '../properties/invariants/index.ts';
 import { Session } from '../properties/session.ts';
 import type { Violation } from '../properties/checkContext.ts';
+import { legal } from './support/session.ts';
 
-/** Runs commands through a session; every step must pass every invariant. */
-function legal(config: AllocatorConfig, commands: readonly CommandData[]): Session {
-  const session = new Session(config);
-  commands.forEach((data, i) => {
-    const command = commandFromData(data);
-    expect(command.check(session.model), `step ${i + 1} ${command.toString()} is applicable`).toBe(true);
-    const report = session.execute(command, i + 1);
-    expect(report.failure, `legal step ${i + 1} ${command.toString()}`).toBeNull();
-  });
-  return session;
-}
 
 /** Executes one more command (whatever the other invariants say) and returns what `name` reports on it. */
 function judge(session: Session, name: InvariantName, data: CommandData): Violation | null {
