@@ -3,7 +3,8 @@
 // field is exit 2 with one line naming the field, the rule and the value; for run, mutants and
 // explore --swarm the shards' work is disjoint and together exactly the unsharded work; merge
 // passes only when every shard is there, passed and ran something; the nightly shard script runs
-// for N = 2 and its merge passes.
+// for N = 2 and its merge passes. The sharded matrix and swarm are run for real and compared with
+// the unsharded ones.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FAULT_NAMES, PROFILE_NAMES, profileConfig } from '../impl/index.ts';
-import { shardFaults } from '../matrix/killMatrix.ts';
-import { subAlphabets } from '../explore/swarm.ts';
-import { runSuite } from '../properties/runner.ts';
+import { runKillMatrix, shardFaults } from '../matrix/killMatrix.ts';
+import { exploreSwarm, subAlphabets } from '../explore/swarm.ts';
+import { runCommands, runSuite } from '../properties/runner.ts';
+import type { SuiteOptions, SuiteResult } from '../properties/runnerApi.ts';
 import { shardRunCount, shardRunIndex } from '../properties/schedule.ts';
 import { expectOneLineError as oneLineError, ROOT, runCli } from './support/cli.ts';
 import type { Ran } from './support/cli.ts';
@@ -124,6 +126,34 @@ describe('--shard I/N: disjoint parts that together are the unsharded work', () 
       expect(split.sort()).toEqual([...names].sort());
     }
   });
+
+  it('mutants: the matrix itself, sharded, searches each fault in exactly one shard', () => {
+    const searched = (shard?: { index: number; count: number }): string[] => {
+      const faults: string[] = [];
+      const spy = (o: SuiteOptions): SuiteResult => {
+        faults.push(...o.faults);
+        return { passed: true, seed: o.seed, steps: 1, profiles: o.profiles.map((p) => ({ profile: p, runs: 1, steps: 1, passed: true, timeMs: 0 })), counterexample: null };
+      };
+      const r = runKillMatrix({ seed: 1, seeds: 1, faultTimeMs: 10, cleanTimeMs: 10, minimizeTimeMs: 10, outDir: null, faults: FAULT_NAMES, ...(shard !== undefined ? { shard } : {}) }, { runSuite: spy, runCommands });
+      expect(r.ok).toBe(true);
+      return faults;
+    };
+    const whole = searched();
+    const parts = [0, 1, 2].map((index) => searched({ index, count: 3 }));
+    expect(parts.flat().sort()).toEqual([...whole].sort());
+    expect(new Set(parts.flat()).size).toBe(parts.flat().length);
+  });
+
+  it('explore --swarm: the sharded searches cover exactly the sub-alphabets of the unsharded one', async () => {
+    const config = profileConfig('tiny');
+    const names = async (shard?: { index: number; count: number }): Promise<string[]> =>
+      (await exploreSwarm(config, { depth: 1, timeMs: 60_000, workers: 1, ...(shard !== undefined ? { shard } : {}) })).results.map((x) => x.name);
+    const whole = await names();
+    expect(whole).toHaveLength(subAlphabets(config).length);
+    const parts = [await names({ index: 0, count: 2 }), await names({ index: 1, count: 2 })];
+    expect(parts.flat().sort()).toEqual([...whole].sort());
+    expect(parts[0]?.some((n) => parts[1]?.includes(n))).toBe(false);
+  }, 60_000);
 
   it('a bad --shard is exit 2', async () => {
     oneLineError(await runCli(['run', '--shard', '3/2']), /option --shard: I must be between 1 and N \(2\)/);
