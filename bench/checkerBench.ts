@@ -94,7 +94,8 @@ function sampleStreams(suite: SuiteModule, config: AllocatorConfig, count: numbe
 
 /** The checked run of one program; with `rec`, what the impl-only replay needs. Returns executed steps. */
 function runChecked(suite: SuiteModule, config: AllocatorConfig, commands: readonly SuiteCommand[], rec?: { ops: BareOp[]; allocPtrs: number[] }): number {
-  const session = new suite.Session(config);
+  // run's default path: incremental checks, the whole state every K steps and at the end of the run.
+  const session = new suite.Session(config, undefined, { wholeEvery: suite.DEFAULT_WHOLE_EVERY });
   for (let i = 0; i < commands.length; i++) {
     const command = commands[i] as SuiteCommand;
     if (!command.check(session.model)) continue;
@@ -106,6 +107,8 @@ function runChecked(suite: SuiteModule, config: AllocatorConfig, commands: reado
       rec.ops.push(bareOpOf(command.data, event));
     }
   }
+  const last = session.finishRun();
+  if (last !== null) throw new Error(`checker bench: the clean suite failed (${last.invariant} at the end of a run: ${last.message})`);
   return session.stepsExecuted;
 }
 

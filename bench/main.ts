@@ -15,6 +15,7 @@ import { runFaultBench, type FaultFigures } from './faultBench.ts';
 import { loadConfigFile } from '../cli/configFile.ts';
 import { formatError } from '../cli/errors.ts';
 import { PROFILE_NAMES } from '../impl/index.ts';
+import { DEFAULT_WHOLE_EVERY as WHOLE_EVERY } from '../properties/session.ts';
 
 const SECTIONS = ['allocator', 'checker', 'faults'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -140,7 +141,7 @@ function printChecker(f: CheckerFigures): void {
   row(f.default);
   row(f.tiny);
   if (f.custom !== undefined) row({ ...f.custom, profile: `${f.custom.profile}+config` });
-  console.log('  checked: a Session per program, model + every invariant after every step (best of 3)');
+  console.log(`  checked: a Session per program as run searches: model + every step check after every step, the state judged where the step could have changed it, whole every ${WHOLE_EVERY} steps and at the end (best of 3)`);
   console.log('  impl alone: the same executed steps as direct calls on a fresh createAllocator per program (best of 10)');
   console.log('  whole search: fast-check over the same runs at the same seed (generation + checked replay)');
   console.log("  create share: the part of impl alone's time spent creating the allocators");
@@ -208,6 +209,7 @@ function toJson(r: Report, o: Options, seconds: number): unknown {
     programs: p.programs,
     commands: p.commands,
     steps: p.steps,
+    wholeEvery: WHOLE_EVERY,
   });
   return {
     ...(r.allocator !== undefined

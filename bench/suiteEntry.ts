@@ -6,6 +6,7 @@
 
 export { Session, commandFromData, makeProgramArbitrary, checkProfile, runSuite, runCommands } from '../properties/runner.ts';
 export { measureWarmPool } from '../properties/warmPool.ts';
+export { DEFAULT_WHOLE_EVERY } from '../properties/session.ts';
 export { runKillMatrix, DEFAULT_SEED as MATRIX_DEFAULT_SEED, AIM_MS } from '../cli/mutants.ts';
 export { MINIMIZE_TIME_MS } from '../cli/run.ts';
 export { createAllocator, testHooks, profileConfig, FAULT_NAMES } from '../impl/index.ts';

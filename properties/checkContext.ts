@@ -6,7 +6,7 @@
 import { match } from 'ts-pattern';
 import type { Allocator, AllocatorConfig, AllocatorStats, AllocatorView, OsView, PoolView, SlabView, SuperSlabView, ThreadView } from '../impl/index.ts';
 import type { CommandData, InvariantName } from './commandData.ts';
-import type { Model } from '../model/index.ts';
+import type { LiveBlock, Model } from '../model/index.ts';
 import { headerByteOf, regionBaseOf, slabIdOfAddress, slabStartOf, superslabUsableBytes } from '../model/index.ts';
 import type { StepEvent } from './events.ts';
 import { hex } from './events.ts';
@@ -22,7 +22,29 @@ export interface Violation {
  * What a state check may read: the post-step state (view, allocator, snapshots of them) and the
  * model, never the step (its command, event or pre-step snapshot). The type enforces it.
  */
-export type StateContext = Pick<CheckContext, 'config' | 'view' | 'allocator' | 'model' | 'post'>;
+export type StateContext = Pick<CheckContext, 'config' | 'view' | 'allocator' | 'model' | 'post' | 'scope'>;
+
+/**
+ * What the state parts of an incremental step judge block by block (properties/stepScope.ts): the
+ * slabs and the pool the step could have changed, derived from the model (the blocks the command
+ * names) and from a per-slab diff of the post-step view against the pre-step snapshot — never from
+ * the implementation's own account of what it touched. Null: the whole state (every K-th step, the
+ * end of a run, and every step of replay, minimize and the repro writer).
+ */
+export interface CheckScope {
+  /** Slab ids whose live blocks the per-block state checks judge. */
+  readonly slabs: ReadonlySet<number>;
+  /** Whether the pool's live blocks are judged. */
+  readonly pool: boolean;
+}
+
+/** Whether a per-block state check judges live block `b` this step. */
+export function inScope(ctx: StateContext, b: LiveBlock): boolean {
+  const scope = ctx.scope;
+  if (scope === null) return true;
+  if (b.front !== 'tiny') return scope.pool;
+  return scope.slabs.has(slabIdOfAddress(ctx.config, b.ptr - 1));
+}
 
 export type StepCheck = (ctx: CheckContext) => Violation | null;
 export type StateCheck = (ctx: StateContext) => Violation | null;
@@ -72,6 +94,9 @@ export interface SuperSlabSnapshot {
   readonly liveBytes: number;
   /** Owner thread per slab (-1 for none). */
   readonly slabOwners: readonly number[];
+  /** Freelist and remote-queue heads per slab, as the view reports them (the incremental scope's diff). */
+  readonly slabFreeHeads: readonly number[];
+  readonly slabRemoteHeads: readonly number[];
   /** The view's map generation (a different one after the step: unmapped and mapped again, or taken back from the reserve). */
   readonly mapGeneration: number;
   readonly inReserve: boolean;
@@ -160,6 +185,10 @@ export class PostState {
   private cachedPoolWalk: PoolWalk | undefined;
   private cachedStats: AllocatorStats | undefined;
   private cachedActive: number[] | undefined;
+  /** Set by the session on an incremental step: the per-slab walks the heap walk may reuse. */
+  slabLogs: SlabLogReuse | null = null;
+  /** After the heap walk: the log of every ACTIVE slab's lists (the next step may reuse them). */
+  walkedSlabLogs: ReadonlyMap<number, SlabLog> | null = null;
 
   constructor(view: AllocatorView) {
     this.view = view;
@@ -282,6 +311,8 @@ export class CheckContext {
   readonly event: StepEvent;
   readonly pre: StepSnapshot;
   readonly post: PostState;
+  /** Set by the session before the step is judged: null judges the whole state. */
+  scope: CheckScope | null = null;
 
   constructor(args: {
     allocator: Allocator;
@@ -329,6 +360,8 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
       slabHeld: ss.slabs.map((s) => s.state === 'ACTIVE' && post.heldByOwner(s)),
       liveBytes: liveBytes.get(ss.base) ?? 0,
       slabOwners: ss.slabs.map((s) => s.owner),
+      slabFreeHeads: ss.slabs.map((s) => s.freelistHead),
+      slabRemoteHeads: ss.slabs.map((s) => s.remoteHead),
       mapGeneration: ss.mapGeneration,
       inReserve: ss.inReserve,
     });
@@ -451,61 +484,28 @@ function walkHeap(post: PostState): HeapWalk {
     return n;
   };
 
-  // Per ACTIVE slab: its freelist (link at base+1, header kept) and remote queue (link over the header).
+  // Per ACTIVE slab: its freelist (link at base+1, header kept) and remote queue (link over the
+  // header), walked into a log of what the walk found (problems, nodes placed, in order) and then
+  // applied. An incremental step reuses the log of a slab its scope leaves out (the slab's view
+  // fields and the blocks named did not change: properties/stepScope.ts); the whole state is walked
+  // afresh on every whole check.
+  const reuse = post.slabLogs;
+  const logs = new Map<number, SlabLog>();
   for (const ss of post.superslabs()) {
     for (const slab of ss.slabs) {
       if (slab.state !== 'ACTIVE') continue;
-      if (!stridesOk(slab.cls)) {
-        problems.push({ message: `ACTIVE slab ${slab.slabId} has no valid class (${slab.cls})`, slabId: slab.slabId });
-        continue;
+      const prior = reuse?.reusable(slab.slabId);
+      const log = prior !== undefined && sameSlabKey(prior, slab) ? prior : walkSlabLists(post, ss.base, slab);
+      logs.set(slab.slabId, log);
+      for (const e of log.events) {
+        if (e.kind === 'problem') problems.push(e.violation);
+        else place(e.base, e.place, e.listName);
       }
-      const stride = config.strides[slab.cls] as number;
-      const start = slabStartOf(config, ss.base, slab.slabIndex);
-      const usable = slab.slabIndex === 0 ? config.slabSize - config.ssHeaderBytes : config.slabSize;
-      const capacity = Math.floor(usable / stride);
-      if (slab.start !== start) problems.push({ message: `slab ${slab.slabId} starts at ${hex(slab.start)}, layout says ${hex(start)}`, slabId: slab.slabId });
-      if (slab.capacity !== capacity) problems.push({ message: `slab ${slab.slabId} capacity ${slab.capacity}, layout says ${capacity} for class ${slab.cls}`, slabId: slab.slabId });
-      if (slab.carved < 0 || slab.carved > capacity) problems.push({ message: `slab ${slab.slabId} carved ${slab.carved} outside [0, ${capacity}]`, slabId: slab.slabId });
-      const header = headerByteOf(config, slab.cls);
-      const inThisSlab = (checkHeader: boolean): NodeRule => (base) => {
-        const off = base - start;
-        if (off < 0 || base >= start + Math.min(slab.carved, capacity) * stride) {
-          return { problem: `outside the carved blocks of slab ${slab.slabId}`, fatal: true };
-        }
-        if (off % stride !== 0) return { problem: `not on a block boundary of slab ${slab.slabId}`, fatal: true };
-        if (checkHeader && view.readU8(base) !== header) {
-          return { problem: `header 0x${view.readU8(base).toString(16)} ≠ 0x${header.toString(16)}`, fatal: false };
-        }
-        return null;
-      };
-      const flen = walkList(
-        slab.freelistHead,
-        1,
-        capacity + 1,
-        `freelist of slab ${slab.slabId}`,
-        inThisSlab(true),
-        (b) => place(b, { list: 'freelist', slabId: slab.slabId, thread: -1 }, `the freelist of slab ${slab.slabId}`),
-        slab.slabId,
-      );
-      freelistLength.set(slab.slabId, flen);
-      const rlen = walkList(
-        slab.remoteHead,
-        0,
-        capacity + 1,
-        `remote queue of slab ${slab.slabId}`,
-        inThisSlab(false),
-        (b) => place(b, { list: 'remote', slabId: slab.slabId, thread: -1 }, `the remote queue of slab ${slab.slabId}`),
-        slab.slabId,
-      );
-      remoteLength.set(slab.slabId, rlen);
-      if (rlen !== slab.remoteCount) {
-        problems.push({ message: `remote queue of slab ${slab.slabId} holds ${rlen} blocks, remoteCount says ${slab.remoteCount}`, slabId: slab.slabId });
-      }
-      if (slab.owner < 0 && rlen > 0) {
-        problems.push({ message: `orphan slab ${slab.slabId} has ${rlen} blocks on a remote queue (frees to orphans go to the freelist)`, slabId: slab.slabId });
-      }
+      if (log.freelistLength >= 0) freelistLength.set(slab.slabId, log.freelistLength);
+      if (log.remoteLength >= 0) remoteLength.set(slab.slabId, log.remoteLength);
     }
   }
+  post.walkedSlabLogs = logs;
 
   // Thread caches: blocks of ACTIVE slabs of that class owned by that thread, header kept.
   for (const tv of post.threads()) {
@@ -562,6 +562,107 @@ function walkHeap(post: PostState): HeapWalk {
     return live;
   };
   return { problems, places, freelistLength, placedInSlab, remoteLength, cachedInSlab, tlsLength, implLive };
+}
+
+/** What walking one ACTIVE slab's freelist and remote queue found, in walk order. */
+export type SlabWalkEvent =
+  | { readonly kind: 'problem'; readonly violation: Violation }
+  | { readonly kind: 'place'; readonly base: number; readonly place: FreePlace; readonly listName: string };
+
+export interface SlabLog {
+  /** The slab's view fields the walk read (slabLogKey): a log is reused only while they are unchanged. */
+  readonly key: readonly number[];
+  readonly events: readonly SlabWalkEvent[];
+  /** Nodes walked on the freelist and the remote queue (-1: the slab has no valid class, not walked). */
+  readonly freelistLength: number;
+  readonly remoteLength: number;
+}
+
+/** The slab logs an incremental step may reuse: those of slabs its scope leaves out. */
+export interface SlabLogReuse {
+  reusable(slabId: number): SlabLog | undefined;
+}
+
+/** The view fields of a slab that its list walk reads. */
+export function slabLogKey(slab: SlabView): readonly number[] {
+  return [slab.cls, slab.carved, slab.freelistHead, slab.remoteHead, slab.remoteCount, slab.owner, slab.start, slab.capacity, slab.slabIndex, slab.ssBase];
+}
+
+/** Whether `log` was walked from a slab with the view fields `slab` has now. */
+export function sameSlabKey(log: SlabLog, slab: SlabView): boolean {
+  const key = slabLogKey(slab);
+  for (let i = 0; i < key.length; i++) if (key[i] !== log.key[i]) return false;
+  return true;
+}
+
+/** Walks one ACTIVE slab's two lists (reading only the slab's view fields and its carved blocks). */
+function walkSlabLists(post: PostState, ssBase: number, slab: SlabView): SlabLog {
+  const config = post.config;
+  const view = post.view;
+  const events: SlabWalkEvent[] = [];
+  const problem = (v: Violation): void => {
+    events.push({ kind: 'problem', violation: v });
+  };
+  if (!(slab.cls >= 0 && slab.cls < config.strides.length)) {
+    problem({ message: `ACTIVE slab ${slab.slabId} has no valid class (${slab.cls})`, slabId: slab.slabId });
+    return { key: slabLogKey(slab), events, freelistLength: -1, remoteLength: -1 };
+  }
+  const stride = config.strides[slab.cls] as number;
+  const start = slabStartOf(config, ssBase, slab.slabIndex);
+  const usable = slab.slabIndex === 0 ? config.slabSize - config.ssHeaderBytes : config.slabSize;
+  const capacity = Math.floor(usable / stride);
+  if (slab.start !== start) problem({ message: `slab ${slab.slabId} starts at ${hex(slab.start)}, layout says ${hex(start)}`, slabId: slab.slabId });
+  if (slab.capacity !== capacity) problem({ message: `slab ${slab.slabId} capacity ${slab.capacity}, layout says ${capacity} for class ${slab.cls}`, slabId: slab.slabId });
+  if (slab.carved < 0 || slab.carved > capacity) problem({ message: `slab ${slab.slabId} carved ${slab.carved} outside [0, ${capacity}]`, slabId: slab.slabId });
+  const header = headerByteOf(config, slab.cls);
+  const carvedEnd = start + Math.min(slab.carved, capacity) * stride;
+  /** Walks one list (link at base + linkOffset), bounded by capacity + 1 nodes, cycles detected. */
+  const walk = (head: number, linkOffset: number, listName: string, checkHeader: boolean, list: 'freelist' | 'remote', placeName: string): number => {
+    const visited = new Set<number>();
+    const maxNodes = capacity + 1;
+    let cur = head;
+    let n = 0;
+    while (cur !== 0) {
+      if (visited.has(cur)) {
+        problem({ message: `${listName} has a cycle through ${hex(cur)} after ${n} nodes`, slabId: slab.slabId });
+        return n;
+      }
+      if (n >= maxNodes) {
+        problem({ message: `${listName} is longer than its bound of ${maxNodes} nodes`, slabId: slab.slabId });
+        return n;
+      }
+      if (!view.isMapped(cur) || !view.isMapped(cur + linkOffset + 3)) {
+        problem({ message: `${listName} node ${hex(cur)} is not in mapped memory`, slabId: slab.slabId });
+        return n;
+      }
+      const off = cur - start;
+      if (off < 0 || cur >= carvedEnd) {
+        problem({ message: `${listName} node ${hex(cur)}: outside the carved blocks of slab ${slab.slabId}`, slabId: slab.slabId });
+        return n;
+      }
+      if (off % stride !== 0) {
+        problem({ message: `${listName} node ${hex(cur)}: not on a block boundary of slab ${slab.slabId}`, slabId: slab.slabId });
+        return n;
+      }
+      if (checkHeader && view.readU8(cur) !== header) {
+        problem({ message: `${listName} node ${hex(cur)}: header 0x${view.readU8(cur).toString(16)} ≠ 0x${header.toString(16)}`, slabId: slab.slabId });
+      }
+      visited.add(cur);
+      events.push({ kind: 'place', base: cur, place: { list, slabId: slab.slabId, thread: -1 }, listName: placeName });
+      n++;
+      cur = view.readU32(cur + linkOffset);
+    }
+    return n;
+  };
+  const flen = walk(slab.freelistHead, 1, `freelist of slab ${slab.slabId}`, true, 'freelist', `the freelist of slab ${slab.slabId}`);
+  const rlen = walk(slab.remoteHead, 0, `remote queue of slab ${slab.slabId}`, false, 'remote', `the remote queue of slab ${slab.slabId}`);
+  if (rlen !== slab.remoteCount) {
+    problem({ message: `remote queue of slab ${slab.slabId} holds ${rlen} blocks, remoteCount says ${slab.remoteCount}`, slabId: slab.slabId });
+  }
+  if (slab.owner < 0 && rlen > 0) {
+    problem({ message: `orphan slab ${slab.slabId} has ${rlen} blocks on a remote queue (frees to orphans go to the freelist)`, slabId: slab.slabId });
+  }
+  return { key: slabLogKey(slab), events, freelistLength: flen, remoteLength: rlen };
 }
 
 function describePlace(p: FreePlace): string {

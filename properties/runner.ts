@@ -16,7 +16,7 @@ import { makeProgramArbitrary } from './arbitraries.ts';
 import { isMeasuredFailure } from './runnerApi.ts';
 import type { Counterexample, ProfileResult, RunOptions, RunOutcome, StepRecord, SuiteOptions, SuiteResult } from './runnerApi.ts';
 import type { StepFailure, StepObserver } from './session.ts';
-import { Session } from './session.ts';
+import { DEFAULT_WHOLE_EVERY, Session } from './session.ts';
 import { checkWarmPoolHitRate, measureWarmPoolHitRate, recognisedWorkload, warmPoolWorkload } from './warmPoolCheck.ts';
 import { NO_SHARD, profileWeight, runSource, shardRunCount, shardRunIndex, TimeSchedule, SLICE_MS, visitOrder } from './schedule.ts';
 import type { Shard } from './schedule.ts';
@@ -49,9 +49,9 @@ interface ReplayResult {
 export function replay(
   config: AllocatorConfig,
   commands: readonly SuiteCommand[],
-  options: { record?: boolean; observer?: StepObserver; normalize?: boolean } = {},
+  options: { record?: boolean; observer?: StepObserver; normalize?: boolean; wholeEvery?: number } = {},
 ): ReplayResult {
-  const session = new Session(config);
+  const session = new Session(config, undefined, { wholeEvery: options.wholeEvery ?? 1 });
   if (options.observer !== undefined) session.observe(options.observer);
   const records: StepRecord[] = [];
   const normalized: CommandData[] = [];
@@ -74,6 +74,9 @@ export function replay(
       return { failure: { ...report.failure, step }, steps: step, executed: session.stepsExecuted, records, session, normalized };
     }
   }
+  // The end of the run is judged whole (after incremental steps: wholeEvery > 1).
+  const last = session.finishRun();
+  if (last !== null) return { failure: { ...last, step: commands.length }, steps: commands.length, executed: session.stepsExecuted, records, session, normalized };
   return { failure: null, steps: commands.length, executed: session.stepsExecuted, records, session, normalized };
 }
 
@@ -134,7 +137,7 @@ export function checkProfile(config: AllocatorConfig, options: ProfileRunOptions
   let runs = 0;
   let shrinking = false;
   const property = fc.property(makeProgramArbitrary(config), (program) => {
-    const r = replay(config, program.commands, { observer: options.observer?.(program) });
+    const r = replay(config, program.commands, { observer: options.observer?.(program), wholeEvery: shrinking ? 1 : DEFAULT_WHOLE_EVERY });
     steps += r.executed;
     if (!shrinking) {
       runs++;
@@ -181,7 +184,8 @@ function profileSearch(profile: string, options: SuiteOptions, runCap: number, o
   const config = profileConfig(profile, { ...(options.configOverrides as Partial<AllocatorConfig> | undefined), faults: options.faults });
   const ps: Omit<ProfileSearch, 'property'> = { profile, config, runCap, runsDone: 0, steps: 0, timeMs: 0, shrinking: false, warmChecked: false };
   const property = fc.property(makeProgramArbitrary(config), (program) => {
-    const r = replay(config, program.commands);
+    // Incremental checks while searching; every shrink attempt judged whole (so is every repro).
+    const r = replay(config, program.commands, { wholeEvery: ps.shrinking ? 1 : (options.wholeEvery ?? DEFAULT_WHOLE_EVERY) });
     ps.steps += r.executed;
     if (!ps.shrinking) {
       ps.runsDone++;

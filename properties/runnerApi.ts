@@ -82,6 +82,11 @@ export interface SuiteOptions {
   readonly configOverrides?: Readonly<Record<string, unknown>>;
   /** Only the run indexes i with i mod count = index (properties/schedule.ts); default: all. */
   readonly shard?: { readonly index: number; readonly count: number };
+  /**
+   * K, the whole-check period while searching (default DEFAULT_WHOLE_EVERY in properties/session.ts;
+   * 1 judges every step whole). Shrinking and the stored repro always judge every step whole.
+   */
+  readonly wholeEvery?: number;
   /** After each run: runs done over all profiles, the total (0 with a time budget), the profile. */
   readonly onProgress?: (done: number, total: number, profile: string) => void;
 }

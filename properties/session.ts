@@ -6,10 +6,11 @@
 import type { Allocator, AllocatorConfig, TestHooks } from '../impl/index.ts';
 import { cloneAllocator, createAllocator, restoreAllocator, testHooks } from '../impl/index.ts';
 import { Model } from '../model/index.ts';
-import type { CheckContext, Invariant, StepSnapshot } from './checkContext.ts';
+import type { CheckContext, Invariant, SlabLog, StepSnapshot } from './checkContext.ts';
 import { CheckContext as Ctx, PostState, takeSnapshot } from './checkContext.ts';
 import type { SuiteCommand, StepTarget } from './commands/index.ts';
 import type { StepOutcome } from './events.ts';
+import { stepScope } from './stepScope.ts';
 import { INVARIANTS } from './invariants/index.ts';
 import type { FailureName } from './runnerApi.ts';
 
@@ -28,6 +29,21 @@ export interface StepReport {
 export type RanStep = { readonly ok: true; readonly outcome: StepOutcome; readonly ctx: CheckContext } | { readonly ok: false; readonly report: StepReport };
 
 export type JudgeScope = 'all' | 'step' | 'trusted';
+
+/**
+ * K, the whole-check period of the search (issue 13, docs/invariants.md "Incremental checks"): a
+ * step of a fast-check run judges every step part and, block by block, only what the step could
+ * have changed (properties/stepScope.ts); every K-th step and the end of every run judge the whole
+ * state. Shrinking, replay, minimize and the repro writer judge every step whole (K = 1), so
+ * repros and their lengths do not depend on K. Chosen by measurement (docs/invariants.md); K <= 64.
+ */
+export const DEFAULT_WHOLE_EVERY = 16;
+export const MAX_WHOLE_EVERY = 64;
+
+export interface SessionOptions {
+  /** Judge the whole state every this many executed steps (1: every step). */
+  readonly wholeEvery?: number;
+}
 
 /** Called after every executed step that passed its checks (the reach table listens here). */
 export type StepObserver = (ctx: CheckContext) => void;
@@ -51,8 +67,17 @@ export class Session implements StepTarget {
   stepsExecuted = 0;
   /** Context of the last executed step (tests judge single invariants on it). */
   lastContext: CheckContext | null = null;
+  /** K: see DEFAULT_WHOLE_EVERY. */
+  readonly wholeEvery: number;
+  /** Steps judged incrementally since the state was last judged whole. */
+  private sinceWhole = 0;
+  /** The last judged step's per-slab list walks (checkContext.ts SlabLog), for the next incremental step. */
+  private slabLogs: ReadonlyMap<number, SlabLog> | null = null;
 
-  constructor(config: AllocatorConfig, invariants: readonly Invariant[] = INVARIANTS) {
+  constructor(config: AllocatorConfig, invariants: readonly Invariant[] = INVARIANTS, options: SessionOptions = {}) {
+    const k = options.wholeEvery ?? 1;
+    if (!Number.isInteger(k) || k < 1 || k > MAX_WHOLE_EVERY) throw new RangeError(`wholeEvery must be an integer from 1 to ${MAX_WHOLE_EVERY}, got ${k}`);
+    this.wholeEvery = k;
     this.config = config;
     this.allocator = createAllocator(config);
     this.model = new Model(config);
@@ -78,6 +103,9 @@ export class Session implements StepTarget {
       pendingPost: null,
       observers: [],
       stepsExecuted: this.stepsExecuted,
+      wholeEvery: this.wholeEvery,
+      sinceWhole: this.sinceWhole,
+      slabLogs: this.slabLogs,
     });
     return copy;
   }
@@ -90,7 +118,7 @@ export class Session implements StepTarget {
   restoreFrom(source: Session): void {
     source.settlePre();
     restoreAllocator(this.allocator, source.allocator);
-    Object.assign(this, { madeHooks: null, model: source.model.clone(), pre: source.pre, pendingPost: null, stepsExecuted: source.stepsExecuted, lastContext: null });
+    Object.assign(this, { madeHooks: null, model: source.model.clone(), pre: source.pre, pendingPost: null, stepsExecuted: source.stepsExecuted, lastContext: null, sinceWhole: source.sinceWhole, slabLogs: source.slabLogs });
   }
 
   get hooks(): TestHooks {
@@ -139,12 +167,45 @@ export class Session implements StepTarget {
    */
   judge(ran: RanStep & { ok: true }, scope: JudgeScope): StepReport {
     const { outcome, ctx } = ran;
+    if (scope === 'all') {
+      // Incremental unless this is the K-th step since the last whole judgement.
+      if (this.sinceWhole + 1 < this.wholeEvery) {
+        const stepsScope = stepScope(ctx);
+        ctx.scope = stepsScope;
+        // The heap walk reuses the list walks of slabs the scope leaves out (their fields unchanged).
+        const prior = this.slabLogs;
+        if (prior !== null) ctx.post.slabLogs = { reusable: (id) => (stepsScope.slabs.has(id) ? undefined : prior.get(id)) };
+        this.sinceWhole++;
+      } else this.sinceWhole = 0;
+    }
     const failure = scope === 'trusted' ? null : this.checkAll(ctx, scope === 'step');
+    this.slabLogs = ctx.post.walkedSlabLogs;
     this.pendingPost = ctx.post;
     if (failure !== null) return { outcome, failure };
     if (outcome.deferredError !== undefined) return { outcome, failure: { invariant: 'internal-error', message: outcome.deferredError } };
     for (const o of this.observers) o(ctx);
     return { outcome, failure: null };
+  }
+
+  /**
+   * Judges the state parts of every invariant on the last step's post state, whole, if a step since
+   * the last whole judgement was judged incrementally (the end of a run). Null if nothing fails.
+   */
+  finishRun(): StepFailure | null {
+    const ctx = this.lastContext;
+    if (this.sinceWhole === 0 || ctx === null) return null;
+    this.sinceWhole = 0;
+    ctx.scope = null;
+    for (const inv of this.invariants) {
+      let v;
+      try {
+        v = inv.checkState?.(ctx) ?? null;
+      } catch (e) {
+        v = { message: `the check could not read the state: ${errorText(e)}` };
+      }
+      if (v !== null) return { invariant: inv.name, message: v.message, ...(v.slabId !== undefined ? { slabId: v.slabId } : {}) };
+    }
+    return null;
   }
 
   /**

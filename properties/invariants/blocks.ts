@@ -2,7 +2,7 @@
 // right, usable sizes right, and their bytes intact.
 
 import type { StateContext, Violation } from '../checkContext.ts';
-import { defineInvariant } from '../checkContext.ts';
+import { defineInvariant, inScope } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import type { LiveBlock } from '../../model/index.ts';
 import { headerByteOf, regionBaseOf, slabStartOf } from '../../model/index.ts';
@@ -112,6 +112,7 @@ export const header = defineInvariant({
       return { message: `pool header tag 0x${pool.headerTag.toString(16)} has the tiny form magic|class` };
     }
     for (const b of ctx.model.live()) {
+      if (!inScope(ctx, b)) continue;
       const v = b.front === 'tiny' ? checkTinyBlock(ctx, b) : checkPoolBlock(ctx, b);
       if (v !== null) return v;
     }
@@ -123,6 +124,7 @@ export const usableSize = defineInvariant({
   name: 'usable-size',
   state(ctx) {
     for (const b of ctx.model.live()) {
+      if (!inScope(ctx, b)) continue;
       const usable = ctx.allocator.usableSize(b.ptr);
       if (usable < b.sizeBytes) return { message: `usableSize(${describe(b)}) = ${usable} < requested ${b.sizeBytes}`, slabId: ctx.post.slabAt(b.ptr - 1)?.slabId };
       if (b.front === 'tiny' && b.sizeClass >= 0) {
@@ -154,7 +156,7 @@ export const dataIntegrity = defineInvariant({
   state(ctx) {
     for (const b of ctx.model.live()) {
       const canary = b.canary;
-      if (canary === null) continue;
+      if (canary === null || !inScope(ctx, b)) continue;
       if (!ctx.view.isMapped(b.ptr) || !ctx.view.isMapped(b.ptr + canary.sizeBytes - 1)) {
         return { message: `${describe(b)} holds written bytes in unmapped memory` };
       }

@@ -68,21 +68,26 @@ export const census = defineInvariant({
     const config = ctx.config;
     const walk = ctx.post.walk();
     // The model's tiny blocks, grouped by slab.
+    // An incremental step (ctx.scope) compares block sets only in the slabs it could have changed;
+    // the counts per SuperSlab are judged whole on every step.
+    const scope = ctx.scope;
     const modelBySlab = new Map<number, Set<number>>();
     const modelBySs = new Map<number, number>();
     for (const b of ctx.model.live()) {
       if (b.front !== 'tiny') continue;
+      const ssBase = regionBaseOf(config, b.ptr - 1);
+      modelBySs.set(ssBase, (modelBySs.get(ssBase) ?? 0) + 1);
       const id = slabIdOfAddress(config, b.ptr - 1);
+      if (scope !== null && !scope.slabs.has(id)) continue;
       let set = modelBySlab.get(id);
       if (set === undefined) modelBySlab.set(id, (set = new Set<number>()));
       set.add(b.ptr - 1);
-      const ssBase = regionBaseOf(config, b.ptr - 1);
-      modelBySs.set(ssBase, (modelBySs.get(ssBase) ?? 0) + 1);
     }
     for (const ss of ctx.post.superslabs()) {
       let activeDeltaSum = 0;
       for (const slab of ss.slabs) {
         activeDeltaSum += slab.activeDelta;
+        if (scope !== null && !scope.slabs.has(slab.slabId)) continue;
         const modelSet = modelBySlab.get(slab.slabId);
         const trueUsed = slab.used + slab.usedDelta;
         if (slab.state !== 'ACTIVE') {
@@ -143,6 +148,7 @@ export const census = defineInvariant({
       if (!ctx.post.slabs().has(id)) return { message: `the model holds ${set.size} live blocks in slab ${id}, whose SuperSlab is not mapped`, slabId: id };
     }
     // The pool: allocated chunks (walked from the raw headers) are exactly the model's pool blocks.
+    if (scope !== null && !scope.pool) return null;
     const modelPool = new Set(ctx.model.live().filter((b) => b.front === 'pool').map((b) => b.ptr));
     const implPool = ctx.post.poolWalk().allocatedByPtr;
     for (const p of implPool.keys()) if (!modelPool.has(p)) return { message: `pool chunk at ${hex(p)} is allocated but not live in the model (lost block)` };

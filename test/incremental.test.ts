@@ -1,0 +1,116 @@
+// Incremental checks (issue 13): a search step judges what it could have changed, the whole state
+// every K steps and at the end of every run. These tests show (1) that corruption of a slab no step
+// touches is not judged by an incremental step but is caught by the next whole check, at most K
+// steps later; (2) that the scope really follows the step (a corrupted canary in the slab a step
+// touches is caught on that step); (3) that the seeded search finds the same first failure, with the
+// same repro, with K = DEFAULT_WHOLE_EVERY as with K = 1, on every planted fault.
+
+import { describe, expect, it } from 'vitest';
+import { FAULT_NAMES, profileConfig } from '../impl/index.ts';
+import type { AllocatorConfig } from '../impl/index.ts';
+import type { CommandData } from '../properties/commandData.ts';
+import { commandFromData } from '../properties/commands/index.ts';
+import { DEFAULT_WHOLE_EVERY, MAX_WHOLE_EVERY, Session } from '../properties/session.ts';
+import { runSuite } from '../properties/runner.ts';
+import { userSearchOptions } from '../matrix/killMatrix.ts';
+import { slabIdOfAddress } from '../model/index.ts';
+
+const config: AllocatorConfig = profileConfig('default');
+
+function step(s: Session, data: CommandData, n: number) {
+  const c = commandFromData(data);
+  expect(c.check(s.model), `${c.toString()} applicable`).toBe(true);
+  return s.execute(c, n);
+}
+
+/** A block of class-0 size written with a canary, then `count` alloc/free pairs of a much larger size (another class, another slab). */
+function corruptUntouched(k: number): { caughtAt: number | null; corruptedAt: number; invariant: string | null; scopes: boolean[] } {
+  const s = new Session(config, undefined, { wholeEvery: k });
+  let n = 0;
+  expect(step(s, { kind: 'alloc', thread: 0, size: 8 }, ++n).failure).toBeNull();
+  expect(step(s, { kind: 'write', ref: 0, seed: 7 }, ++n).failure).toBeNull();
+  const victim = s.model.live()[0];
+  if (victim === undefined) throw new Error('no live block');
+  const victimSlab = slabIdOfAddress(config, victim.ptr - 1);
+  // Corrupt one canary byte of the victim through the test hooks, between two steps.
+  const corruptedAt = n;
+  s.hooks.pokeU8(victim.ptr + 2, s.view.readU8(victim.ptr + 2) ^ 0x5a);
+  const scopes: boolean[] = [];
+  const big = (config.strides[config.strides.length - 1] as number) - 1;
+  for (let i = 0; i < 2 * MAX_WHOLE_EVERY; i++) {
+    const data: CommandData = i % 2 === 0 ? { kind: 'alloc', thread: 0, size: big } : { kind: 'free', thread: 0, ref: -1 };
+    const report = step(s, data, ++n);
+    // Whether this step judged the victim's slab block by block (null scope: the whole state).
+    const scope = s.lastContext?.scope ?? null;
+    scopes.push(scope === null || scope.slabs.has(victimSlab));
+    if (report.failure !== null) return { caughtAt: n, corruptedAt, invariant: report.failure.invariant, scopes };
+  }
+  return { caughtAt: null, corruptedAt, invariant: null, scopes };
+}
+
+describe('incremental checks: corruption of an untouched slab', () => {
+  it('is caught by the next whole check, within K steps, as data-integrity', () => {
+    for (const k of [1, 4, DEFAULT_WHOLE_EVERY, MAX_WHOLE_EVERY]) {
+      const r = corruptUntouched(k);
+      expect(r.invariant, `K = ${k}`).toBe('data-integrity');
+      expect(r.caughtAt, `K = ${k}`).not.toBeNull();
+      const delay = (r.caughtAt as number) - r.corruptedAt;
+      expect(delay, `K = ${k}: caught ${delay} steps after the corruption`).toBeLessThanOrEqual(k);
+      // Every step before it judged the victim's slab incrementally and did not see it: the scope
+      // left the untouched slab out (K = 1 judges whole at once).
+      expect(r.scopes.slice(0, -1).every((judged) => !judged), `K = ${k}`).toBe(true);
+      if (k === 1) expect(delay).toBe(1);
+    }
+  });
+
+  it('a canary broken in the slab the step touches is caught on that step', () => {
+    const s = new Session(config, undefined, { wholeEvery: MAX_WHOLE_EVERY });
+    expect(step(s, { kind: 'alloc', thread: 0, size: 8 }, 1).failure).toBeNull();
+    expect(step(s, { kind: 'write', ref: 0, seed: 3 }, 2).failure).toBeNull();
+    const victim = s.model.live()[0];
+    if (victim === undefined) throw new Error('no live block');
+    s.hooks.pokeU8(victim.ptr + 1, s.view.readU8(victim.ptr + 1) ^ 0xff);
+    // A second alloc of the same class is served from the same slab: the step's scope holds it.
+    const report = step(s, { kind: 'alloc', thread: 0, size: 8 }, 3);
+    expect(s.lastContext?.scope).not.toBeNull();
+    expect(report.failure?.invariant).toBe('data-integrity');
+  });
+
+  it('the end of a run is judged whole', () => {
+    const s = new Session(config, undefined, { wholeEvery: MAX_WHOLE_EVERY });
+    expect(step(s, { kind: 'alloc', thread: 0, size: 8 }, 1).failure).toBeNull();
+    expect(step(s, { kind: 'write', ref: 0, seed: 3 }, 2).failure).toBeNull();
+    const victim = s.model.live()[0];
+    if (victim === undefined) throw new Error('no live block');
+    const big = (config.strides[config.strides.length - 1] as number) - 1;
+    expect(step(s, { kind: 'alloc', thread: 0, size: big }, 3).failure).toBeNull();
+    s.hooks.pokeU8(victim.ptr, s.view.readU8(victim.ptr) ^ 0x01);
+    expect(step(s, { kind: 'alloc', thread: 0, size: big }, 4).failure).toBeNull();
+    expect(s.finishRun()?.invariant).toBe('data-integrity');
+    expect(s.finishRun()).toBeNull(); // judged whole now: nothing pending
+  });
+
+  it('refuses a K outside 1..64', () => {
+    for (const k of [0, -1, 1.5, MAX_WHOLE_EVERY + 1, Number.NaN]) {
+      expect(() => new Session(config, undefined, { wholeEvery: k })).toThrow(/wholeEvery must be an integer from 1 to 64/);
+    }
+  });
+});
+
+describe('incremental checks lose no detection on the planted faults', () => {
+  // The user's search (run --profile all --runs RUNS --seed 1) with K = DEFAULT_WHOLE_EVERY and
+  // with K = 1: the same failing run, the same shrunk repro, the same invariant.
+  const RUNS = 40;
+  it.each(FAULT_NAMES.map((f) => [f]))('%s: the same first failure with K = 16 as with K = 1', (fault) => {
+    const base = userSearchOptions({ runs: RUNS, seed: 1, faults: [fault] });
+    const whole = runSuite({ ...base, wholeEvery: 1 });
+    const incremental = runSuite({ ...base, wholeEvery: DEFAULT_WHOLE_EVERY });
+    expect(incremental.passed).toBe(whole.passed);
+    const a = whole.counterexample;
+    const b = incremental.counterexample;
+    expect(b?.profile).toBe(a?.profile);
+    expect(b?.runIndex).toBe(a?.runIndex);
+    expect(b?.invariant).toBe(a?.invariant);
+    expect(b?.commands).toEqual(a?.commands);
+  });
+});
