@@ -403,6 +403,47 @@ interface NodeRule {
   (base: number): { problem: string; fatal: boolean; slabId?: number } | null;
 }
 
+/**
+ * Walks a singly linked list of block bases (link at base + linkOffset) through raw memory, bounded
+ * by maxNodes, cycles detected by the set of visited nodes; reports each problem and each node
+ * accepted. Returns the nodes visited.
+ */
+function walkLinkedList(
+  view: AllocatorView,
+  list: { readonly head: number; readonly linkOffset: number; readonly maxNodes: number; readonly listName: string; readonly rule: NodeRule; readonly ownerSlab: number | undefined },
+  onProblem: (v: Violation) => void,
+  onNode: (base: number) => void,
+): number {
+  const { linkOffset, maxNodes, listName, rule, ownerSlab } = list;
+  const visited = new Set<number>();
+  let cur = list.head;
+  let n = 0;
+  while (cur !== 0) {
+    if (visited.has(cur)) {
+      onProblem({ message: `${listName} has a cycle through ${hex(cur)} after ${n} nodes`, slabId: ownerSlab });
+      return n;
+    }
+    if (n >= maxNodes) {
+      onProblem({ message: `${listName} is longer than its bound of ${maxNodes} nodes`, slabId: ownerSlab });
+      return n;
+    }
+    if (!view.isMapped(cur) || !view.isMapped(cur + linkOffset + 3)) {
+      onProblem({ message: `${listName} node ${hex(cur)} is not in mapped memory`, slabId: ownerSlab });
+      return n;
+    }
+    const verdict = rule(cur);
+    if (verdict !== null) {
+      onProblem({ message: `${listName} node ${hex(cur)}: ${verdict.problem}`, slabId: verdict.slabId ?? ownerSlab });
+      if (verdict.fatal) return n;
+    }
+    visited.add(cur);
+    onNode(cur);
+    n++;
+    cur = view.readU32(cur + linkOffset);
+  }
+  return n;
+}
+
 function walkHeap(post: PostState): HeapWalk {
   const config = post.config;
   const view = post.view;
@@ -445,44 +486,8 @@ function walkHeap(post: PostState): HeapWalk {
     if (p.slabId >= 0) placedInSlab.set(p.slabId, (placedInSlab.get(p.slabId) ?? 0) + 1);
   };
 
-  /** Walks a singly linked list of block bases; returns the nodes visited. */
-  const walkList = (
-    head: number,
-    linkOffset: number,
-    maxNodes: number,
-    listName: string,
-    rule: NodeRule,
-    onNode: (base: number) => void,
-    ownerSlab: number | undefined,
-  ): number => {
-    const visited = new Set<number>();
-    let cur = head;
-    let n = 0;
-    while (cur !== 0) {
-      if (visited.has(cur)) {
-        problems.push({ message: `${listName} has a cycle through ${hex(cur)} after ${n} nodes`, slabId: ownerSlab });
-        return n;
-      }
-      if (n >= maxNodes) {
-        problems.push({ message: `${listName} is longer than its bound of ${maxNodes} nodes`, slabId: ownerSlab });
-        return n;
-      }
-      if (!view.isMapped(cur) || !view.isMapped(cur + linkOffset + 3)) {
-        problems.push({ message: `${listName} node ${hex(cur)} is not in mapped memory`, slabId: ownerSlab });
-        return n;
-      }
-      const verdict = rule(cur);
-      if (verdict !== null) {
-        problems.push({ message: `${listName} node ${hex(cur)}: ${verdict.problem}`, slabId: verdict.slabId ?? ownerSlab });
-        if (verdict.fatal) return n;
-      }
-      visited.add(cur);
-      onNode(cur);
-      n++;
-      cur = view.readU32(cur + linkOffset);
-    }
-    return n;
-  };
+  const walkList = (head: number, linkOffset: number, maxNodes: number, listName: string, rule: NodeRule, onNode: (base: number) => void, ownerSlab: number | undefined): number =>
+    walkLinkedList(view, { head, linkOffset, maxNodes, listName, rule, ownerSlab }, (v) => problems.push(v), onNode);
 
   // Per ACTIVE slab: its freelist (link at base+1, header kept) and remote queue (link over the
   // header), walked into a log of what the walk found (problems, nodes placed, in order) and then
@@ -616,44 +621,19 @@ function walkSlabLists(post: PostState, ssBase: number, slab: SlabView): SlabLog
   if (slab.carved < 0 || slab.carved > capacity) problem({ message: `slab ${slab.slabId} carved ${slab.carved} outside [0, ${capacity}]`, slabId: slab.slabId });
   const header = headerByteOf(config, slab.cls);
   const carvedEnd = start + Math.min(slab.carved, capacity) * stride;
-  /** Walks one list (link at base + linkOffset), bounded by capacity + 1 nodes, cycles detected. */
-  const walk = (head: number, linkOffset: number, listName: string, checkHeader: boolean, list: 'freelist' | 'remote', placeName: string): number => {
-    const visited = new Set<number>();
-    const maxNodes = capacity + 1;
-    let cur = head;
-    let n = 0;
-    while (cur !== 0) {
-      if (visited.has(cur)) {
-        problem({ message: `${listName} has a cycle through ${hex(cur)} after ${n} nodes`, slabId: slab.slabId });
-        return n;
-      }
-      if (n >= maxNodes) {
-        problem({ message: `${listName} is longer than its bound of ${maxNodes} nodes`, slabId: slab.slabId });
-        return n;
-      }
-      if (!view.isMapped(cur) || !view.isMapped(cur + linkOffset + 3)) {
-        problem({ message: `${listName} node ${hex(cur)} is not in mapped memory`, slabId: slab.slabId });
-        return n;
-      }
-      const off = cur - start;
-      if (off < 0 || cur >= carvedEnd) {
-        problem({ message: `${listName} node ${hex(cur)}: outside the carved blocks of slab ${slab.slabId}`, slabId: slab.slabId });
-        return n;
-      }
-      if (off % stride !== 0) {
-        problem({ message: `${listName} node ${hex(cur)}: not on a block boundary of slab ${slab.slabId}`, slabId: slab.slabId });
-        return n;
-      }
-      if (checkHeader && view.readU8(cur) !== header) {
-        problem({ message: `${listName} node ${hex(cur)}: header 0x${view.readU8(cur).toString(16)} ≠ 0x${header.toString(16)}`, slabId: slab.slabId });
-      }
-      visited.add(cur);
-      events.push({ kind: 'place', base: cur, place: { list, slabId: slab.slabId, thread: -1 }, listName: placeName });
-      n++;
-      cur = view.readU32(cur + linkOffset);
-    }
-    return n;
-  };
+  const inThisSlab =
+    (checkHeader: boolean): NodeRule =>
+    (base) => {
+      const off = base - start;
+      if (off < 0 || base >= carvedEnd) return { problem: `outside the carved blocks of slab ${slab.slabId}`, fatal: true };
+      if (off % stride !== 0) return { problem: `not on a block boundary of slab ${slab.slabId}`, fatal: true };
+      if (checkHeader && view.readU8(base) !== header) return { problem: `header 0x${view.readU8(base).toString(16)} ≠ 0x${header.toString(16)}`, fatal: false };
+      return null;
+    };
+  const walk = (head: number, linkOffset: number, listName: string, checkHeader: boolean, list: 'freelist' | 'remote', placeName: string): number =>
+    walkLinkedList(view, { head, linkOffset, maxNodes: capacity + 1, listName, rule: inThisSlab(checkHeader), ownerSlab: slab.slabId }, problem, (base) =>
+      events.push({ kind: 'place', base, place: { list, slabId: slab.slabId, thread: -1 }, listName: placeName }),
+    );
   const flen = walk(slab.freelistHead, 1, `freelist of slab ${slab.slabId}`, true, 'freelist', `the freelist of slab ${slab.slabId}`);
   const rlen = walk(slab.remoteHead, 0, `remote queue of slab ${slab.slabId}`, false, 'remote', `the remote queue of slab ${slab.slabId}`);
   if (rlen !== slab.remoteCount) {

@@ -6,13 +6,11 @@
 // same repro, with K = DEFAULT_WHOLE_EVERY as with K = 1, on every planted fault.
 
 import { describe, expect, it } from 'vitest';
-import { FAULT_NAMES, profileConfig } from '../impl/index.ts';
+import { profileConfig } from '../impl/index.ts';
 import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
 import { commandFromData } from '../properties/commands/index.ts';
 import { DEFAULT_WHOLE_EVERY, MAX_WHOLE_EVERY, Session } from '../properties/session.ts';
-import { runSuite } from '../properties/runner.ts';
-import { userSearchOptions } from '../matrix/killMatrix.ts';
 import { slabIdOfAddress } from '../model/index.ts';
 
 const config: AllocatorConfig = profileConfig('default');
@@ -97,20 +95,4 @@ describe('incremental checks: corruption of an untouched slab', () => {
   });
 });
 
-describe('incremental checks lose no detection on the planted faults', () => {
-  // The user's search (run --profile all --runs RUNS --seed 1) with K = DEFAULT_WHOLE_EVERY and
-  // with K = 1: the same failing run, the same shrunk repro, the same invariant.
-  const RUNS = 40;
-  it.each(FAULT_NAMES.map((f) => [f]))('%s: the same first failure with K = 16 as with K = 1', (fault) => {
-    const base = userSearchOptions({ runs: RUNS, seed: 1, faults: [fault] });
-    const whole = runSuite({ ...base, wholeEvery: 1 });
-    const incremental = runSuite({ ...base, wholeEvery: DEFAULT_WHOLE_EVERY });
-    expect(incremental.passed).toBe(whole.passed);
-    const a = whole.counterexample;
-    const b = incremental.counterexample;
-    expect(b?.profile).toBe(a?.profile);
-    expect(b?.runIndex).toBe(a?.runIndex);
-    expect(b?.invariant).toBe(a?.invariant);
-    expect(b?.commands).toEqual(a?.commands);
-  });
-});
+// The same first failure with K = 16 as with K = 1 on every planted fault: test/incremental-faults-{1,2}.test.ts.
