@@ -348,20 +348,45 @@ export function modelLiveBytesBySuperslab(config: AllocatorConfig, model: Model)
 export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
   const liveBytes = modelLiveBytesBySuperslab(post.config, model);
   const superslabs = new Map<number, SuperSlabSnapshot>();
+  const remoteLength = post.superslabs().length > 0 ? post.walk().remoteLength : new Map<number, number>();
   for (const ss of post.superslabs()) {
+    // One pass over the slabs (this snapshot is taken after every step).
+    const n = ss.slabs.length;
+    const slabStates = new Array<SlabView['state']>(n);
+    const slabClasses = new Array<number>(n);
+    const slabUsed = new Array<number>(n);
+    const slabCarved = new Array<number>(n);
+    const slabRemote = new Array<number>(n);
+    const slabHeld = new Array<boolean>(n);
+    const slabOwners = new Array<number>(n);
+    const slabFreeHeads = new Array<number>(n);
+    const slabRemoteHeads = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const s = ss.slabs[i] as SlabView;
+      const active = s.state === 'ACTIVE';
+      slabStates[i] = s.state;
+      slabClasses[i] = s.cls;
+      slabUsed[i] = s.used + s.usedDelta;
+      slabCarved[i] = s.carved;
+      // Walked, not the slab's remoteCount (a queue exists only on ACTIVE slabs).
+      slabRemote[i] = active ? (remoteLength.get(s.slabId) ?? 0) : 0;
+      slabHeld[i] = active && post.heldByOwner(s);
+      slabOwners[i] = s.owner;
+      slabFreeHeads[i] = s.freelistHead;
+      slabRemoteHeads[i] = s.remoteHead;
+    }
     superslabs.set(ss.base, {
       tier: ss.tier,
-      slabStates: ss.slabs.map((s) => s.state),
-      slabClasses: ss.slabs.map((s) => s.cls),
-      slabUsed: ss.slabs.map((s) => s.used + s.usedDelta),
-      slabCarved: ss.slabs.map((s) => s.carved),
-      // Walked, not the slab's remoteCount (a queue exists only on ACTIVE slabs).
-      slabRemote: ss.slabs.map((s) => (s.state === 'ACTIVE' ? (post.walk().remoteLength.get(s.slabId) ?? 0) : 0)),
-      slabHeld: ss.slabs.map((s) => s.state === 'ACTIVE' && post.heldByOwner(s)),
+      slabStates,
+      slabClasses,
+      slabUsed,
+      slabCarved,
+      slabRemote,
+      slabHeld,
       liveBytes: liveBytes.get(ss.base) ?? 0,
-      slabOwners: ss.slabs.map((s) => s.owner),
-      slabFreeHeads: ss.slabs.map((s) => s.freelistHead),
-      slabRemoteHeads: ss.slabs.map((s) => s.remoteHead),
+      slabOwners,
+      slabFreeHeads,
+      slabRemoteHeads,
       mapGeneration: ss.mapGeneration,
       inReserve: ss.inReserve,
     });
