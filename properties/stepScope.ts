@@ -7,7 +7,7 @@
 
 import type { CheckContext, CheckScope, SuperSlabSnapshot } from './checkContext.ts';
 import type { SlabView, SuperSlabView } from '../impl/index.ts';
-import { slabIdOfAddress } from '../model/index.ts';
+import { regionBaseOf, slabIdOfAddress } from '../model/index.ts';
 
 /** Pointers the command names, as the model and the step's event know them (0: none). */
 function namedPointers(ctx: CheckContext): readonly number[] {
@@ -52,7 +52,7 @@ export function stepScope(ctx: CheckContext): CheckScope {
   for (const ptr of namedPointers(ctx)) {
     if (ptr <= 0) continue;
     slabs.add(slabIdOfAddress(config, ptr - 1));
-    const base = ptr - 1 - ((ptr - 1) % config.superslabSize);
+    const base = regionBaseOf(config, ptr - 1);
     if (regions.get(base) === 'pool' || ctx.pre.os.regions.has(base) !== regions.has(base)) pool = true;
   }
   // A region mapped or unmapped: every slab of it (and the pool, if it is one of the pool's).

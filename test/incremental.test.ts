@@ -61,6 +61,42 @@ describe('incremental checks: corruption of an untouched slab', () => {
     }
   });
 
+  it('a freelist link broken in an untouched slab is caught by the next whole walk, within K steps', () => {
+    for (const k of [1, DEFAULT_WHOLE_EVERY, MAX_WHOLE_EVERY]) {
+      const s = new Session(config, undefined, { wholeEvery: k });
+      let n = 0;
+      // Three class-0 blocks; two freed and flushed back to their slab's freelist; one stays live.
+      for (let i = 0; i < 3; i++) expect(step(s, { kind: 'alloc', thread: 0, size: 8 }, ++n).failure).toBeNull();
+      expect(step(s, { kind: 'free', thread: 0, ref: 1 }, ++n).failure).toBeNull();
+      expect(step(s, { kind: 'free', thread: 0, ref: 1 }, ++n).failure).toBeNull();
+      expect(step(s, { kind: 'flush', thread: 0 }, ++n).failure).toBeNull();
+      const victim = s.model.live()[0];
+      if (victim === undefined) throw new Error('no live block');
+      const slab = s.view.superslabs().flatMap((ss) => ss.slabs).find((x) => x.slabId === slabIdOfAddress(config, victim.ptr - 1));
+      if (slab === undefined || slab.freelistHead === 0) throw new Error('the victim slab has no freelist');
+      // The head's link (at base + 1) now points inside a block, off every boundary.
+      const corruptedAt = n;
+      s.hooks.pokeU32(slab.freelistHead + 1, slab.freelistHead + 3);
+      const big = (config.strides[config.strides.length - 1] as number) - 1;
+      let caughtAt: number | null = null;
+      let invariant: string | null = null;
+      for (let i = 0; i < 2 * MAX_WHOLE_EVERY && caughtAt === null; i++) {
+        const report = step(s, i % 2 === 0 ? { kind: 'alloc', thread: 0, size: big } : { kind: 'free', thread: 0, ref: -1 }, ++n);
+        if (report.failure !== null) {
+          caughtAt = n;
+          invariant = report.failure.invariant;
+          expect(report.failure.message).toMatch(/not on a block boundary/);
+        }
+      }
+      expect(invariant, `K = ${k}`).toBe('lists-wellformed');
+      const delay = (caughtAt as number) - corruptedAt;
+      expect(delay, `K = ${k}`).toBeLessThanOrEqual(k);
+      // With K > 1 the incremental steps reused the slab's earlier walk (its fields unchanged) and
+      // did not see the link: only the whole walk did.
+      if (k > 1) expect(delay, `K = ${k}`).toBeGreaterThan(1);
+    }
+  });
+
   it('a canary broken in the slab the step touches is caught on that step', () => {
     const s = new Session(config, undefined, { wholeEvery: MAX_WHOLE_EVERY });
     expect(step(s, { kind: 'alloc', thread: 0, size: 8 }, 1).failure).toBeNull();

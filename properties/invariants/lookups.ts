@@ -56,8 +56,9 @@ export function liveLookupClause(ctx: StateContext): Violation | null {
     const want = bytesBySs.get(ss.base) ?? 0;
     if (ss.liveBytes !== want) return { message: `SuperSlab ${hex(ss.base)} records ${ss.liveBytes} live bytes, the model's live blocks in it take ${want}` };
     for (const s of ss.slabs) {
-      // The free path consults the bitmap of ACTIVE slabs only (binding clears it).
-      if (s.state !== 'ACTIVE') continue;
+      // The free path consults the bitmap of ACTIVE slabs only (binding clears it). An incremental
+      // step reads the bitmaps of the slabs it could have changed (ctx.scope), the whole check all.
+      if (s.state !== 'ACTIVE' || (ctx.scope !== null && !ctx.scope.slabs.has(s.slabId))) continue;
       const v = bitmapDifference(ctx, s.slabId, s.ssBase, s.slabIndex, s.cls, liveBySlab.get(s.slabId));
       if (v !== null) return v;
     }
