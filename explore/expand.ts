@@ -19,7 +19,7 @@ export interface SearchSpace {
   readonly symmetry: boolean;
   readonly maxLive: number;
   readonly targetInvariant: FailureName | undefined;
-  /** Judge every transition whole and copy the parent for every letter (the two savings off: for tests). */
+  /** Judge every transition whole, copy the parent for every letter and replay every path from the root (the savings off: for tests). */
   readonly fullChecks: boolean;
   /** The invariants that judge (default: all of SPEC §7, in check order). */
   readonly invariants: readonly Invariant[];
@@ -63,6 +63,13 @@ interface Reusable {
   readonly root: Session;
   parent: Session | null;
   spare: Session | null;
+  /**
+   * The state at the end of `prefixPath` (the last expanded state's path without its last letter):
+   * BFS expands siblings one after another, so the next state is usually this one plus one letter,
+   * rebuilt by a copy and one step instead of a replay of the whole path.
+   */
+  prefix: Session | null;
+  prefixPath: readonly number[];
 }
 
 const reusables = new WeakMap<SearchSpace, Reusable>();
@@ -70,7 +77,7 @@ const reusables = new WeakMap<SearchSpace, Reusable>();
 function reusableOf(space: SearchSpace): Reusable {
   let r = reusables.get(space);
   if (r === undefined) {
-    r = { root: new Session(space.config, []), parent: null, spare: null };
+    r = { root: new Session(space.config, []), parent: null, spare: null, prefix: null, prefixPath: [] };
     reusables.set(space, r);
   }
   return r;
@@ -84,16 +91,53 @@ export function materialize(space: SearchSpace, path: readonly number[], into?: 
   let session: Session;
   if (into === undefined) session = new Session(space.config, []);
   else (session = into).restoreFrom(reusableOf(space).root);
-  path.forEach((letter, i) => {
-    const command = space.commands[letter] as SuiteCommand;
+  replay(space, session, path, 0);
+  return session;
+}
+
+/** Runs path[from..] on `session` (the state at the end of path[0..from)), unjudged. */
+function replay(space: SearchSpace, session: Session, path: readonly number[], from: number): void {
+  for (let i = from; i < path.length; i++) {
+    const command = space.commands[path[i] as number] as SuiteCommand;
     if (!command.check(session.model)) throw new Error(`explore: path step ${i + 1} (${command.toString()}) is no longer applicable`);
     const ran = session.run(command, i + 1);
     if (!ran.ok) throw new Error(`explore: path step ${i + 1} failed on replay: ${ran.report.failure?.message ?? ''}`);
     // Judged when first explored; the replay is deterministic.
     const report = session.judge(ran, 'trusted');
     if (report.failure !== null) throw new Error(`explore: path step ${i + 1} failed on replay: ${report.failure.message}`);
-  });
-  return session;
+  }
+}
+
+function isPrefix(prefix: readonly number[], path: readonly number[]): boolean {
+  if (prefix.length !== path.length - 1) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== path[i]) return false;
+  return true;
+}
+
+/**
+ * The state at the end of `path` in the reusable parent session: a copy of the cached state at the
+ * end of the path's prefix (all but its last letter) and one step, when that prefix is the cached
+ * one (BFS expands siblings one after another); else the prefix is replayed (and cached) first.
+ * Replays are deterministic, so this is the state a replay from the root builds.
+ */
+function parentAt(space: SearchSpace, reusable: Reusable, path: readonly number[]): Session {
+  const parent = reusable.parent ?? new Session(space.config, []);
+  if (path.length === 0) {
+    parent.restoreFrom(reusable.root);
+    return parent;
+  }
+  if (reusable.prefix === null || !isPrefix(reusable.prefixPath, path)) {
+    const prefix = reusable.prefix ?? new Session(space.config, []);
+    reusable.prefix = null; // half-built until its replay ends
+    const prefixPath = path.slice(0, path.length - 1);
+    prefix.restoreFrom(reusable.root);
+    replay(space, prefix, prefixPath, 0);
+    reusable.prefix = prefix;
+    reusable.prefixPath = prefixPath;
+  }
+  parent.restoreFrom(reusable.prefix);
+  replay(space, parent, path, path.length - 1);
+  return parent;
 }
 
 /** The start of every search: the root's fingerprint, a set holding it, and a path store of the root. */
@@ -114,7 +158,8 @@ const sameLanes = (a: FingerprintLanes, b: FingerprintLanes): boolean => a.hi ==
  */
 export function expand(space: SearchSpace, path: readonly number[], seen: SeenSet): Expansion {
   const reusable = reusableOf(space);
-  const parent = reusable.parent === null ? materialize(space, path) : materialize(space, path, reusable.parent);
+  // fullChecks replays from the root: the tests compare the two (explore.test.ts, "fullChecks").
+  const parent = space.fullChecks ? materialize(space, path, reusable.parent ?? undefined) : parentAt(space, reusable, path);
   reusable.parent = null; // in use until this expansion ends
   try {
     return expandFrom(space, parent, path.length + 1, seen, reusable);

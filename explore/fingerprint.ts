@@ -347,3 +347,29 @@ export function fingerprintLanes(view: AllocatorView, model: Model, options: Fin
 export function fingerprint(view: AllocatorView, model: Model, options: FingerprintOptions = {}): string {
   return fingerprintText(fingerprintLanes(view, model, options));
 }
+
+/**
+ * The state in two parts, without renaming (thread ids as they are): everything but the threads'
+ * own structures (memory, slabs and their owners, registry and lists, the pool, the OS, the model's
+ * live blocks with their threads, graveyard, soft caps, route), and per thread the hash of its own
+ * structures (caches, current slabs, warm pools, pages, settled flag). A transition that changes
+ * only its own thread's part is thread-local as the fingerprint sees it (explore/sleep.ts).
+ */
+export interface StateParts {
+  readonly shared: FingerprintLanes;
+  readonly threads: readonly FingerprintLanes[];
+}
+
+export function stateParts(view: AllocatorView, model: Model): StateParts {
+  const c = collect(view, model);
+  const h = c.fixed.copy();
+  h.word(c.owners.length);
+  for (const owner of c.owners) h.num(owner);
+  h.word(c.live.length);
+  for (const l of c.live) {
+    h.word(l.hash.hi);
+    h.word(l.hash.lo);
+    h.num(l.thread);
+  }
+  return { shared: h.lanes(), threads: c.threads };
+}

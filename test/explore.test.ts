@@ -120,8 +120,9 @@ describe('explore', () => {
 
 describe('the explorer\'s savings change no result', () => {
   // Judging a transition to a known state by step parts only, and reusing the copy a self-loop
-  // left, are sound as far as dedup is; here the search with both switched off (every transition
-  // judged whole on a fresh copy) must find the same states and the same shortest violations.
+  // left, are sound as far as dedup is, and rebuilding a state from a cached prefix is a replay;
+  // here the search with all three switched off (every transition judged whole on a fresh copy,
+  // every path replayed from the root) must find the same states and the same shortest violations.
   const cases: readonly { profile: string; fault: FaultName | null; depth: number }[] = [
     { profile: 'tiny', fault: null, depth: 3 },
     { profile: 'tiny', fault: 'remote-drain-no-header-restore', depth: 4 },
