@@ -185,10 +185,10 @@ export class PostState {
   private cachedPoolWalk: PoolWalk | undefined;
   private cachedStats: AllocatorStats | undefined;
   private cachedActive: number[] | undefined;
-  /** Set by the session on an incremental step: the per-slab walks the heap walk may reuse. */
-  slabLogs: SlabLogReuse | null = null;
-  /** After the heap walk: the log of every ACTIVE slab's lists (the next step may reuse them). */
-  walkedSlabLogs: ReadonlyMap<number, SlabLog> | null = null;
+  /** Set by the session on an incremental step: the walks of the previous step the heap walk may reuse. */
+  walkReuse: WalkReuse | null = null;
+  /** After the heap walk: the logs of every ACTIVE slab's lists and every thread cache (the next step may reuse them). */
+  walkedLogs: WalkLogs | null = null;
 
   constructor(view: AllocatorView) {
     this.view = view;
@@ -511,20 +511,59 @@ function walkHeap(post: PostState): HeapWalk {
     if (p.slabId >= 0) placedInSlab.set(p.slabId, (placedInSlab.get(p.slabId) ?? 0) + 1);
   };
 
-  const walkList = (head: number, linkOffset: number, maxNodes: number, listName: string, rule: NodeRule, onNode: (base: number) => void, ownerSlab: number | undefined): number =>
-    walkLinkedList(view, { head, linkOffset, maxNodes, listName, rule, ownerSlab }, (v) => problems.push(v), onNode);
+  /** Walks thread `thread`'s cache of class `cls` into a log (reading the nodes' slabs' view fields and bytes). */
+  const walkCacheList = (head: number, count: number, maxNodes: number, cls: number, thread: number, name: string): CacheLog => {
+    const events: SlabWalkEvent[] = [];
+    const slabIds = new Set<number>();
+    const header = headerByteOf(config, cls);
+    // The slab the rule found for the node being walked (onNode runs right after the rule, for
+    // the same node, and only when the rule found one).
+    let nodeSlab = -1;
+    const rule: NodeRule = (base) => {
+      const where = blockOf(base);
+      if (where === null) return { problem: 'not in a slab with a class', fatal: true };
+      const { slab, index, onBoundary } = where;
+      nodeSlab = slab.slabId;
+      slabIds.add(slab.slabId);
+      if (slab.state !== 'ACTIVE') return { problem: `in slab ${slab.slabId}, which is ${slab.state}`, fatal: true, slabId: slab.slabId };
+      if (slab.cls !== cls) return { problem: `in slab ${slab.slabId} of class ${slab.cls}`, fatal: true, slabId: slab.slabId };
+      if (slab.owner !== thread) return { problem: `in slab ${slab.slabId} owned by ${slab.owner}`, fatal: false, slabId: slab.slabId };
+      if (!onBoundary) return { problem: `not on a block boundary of slab ${slab.slabId}`, fatal: true, slabId: slab.slabId };
+      if (index >= slab.carved) return { problem: `block ${index} beyond carved ${slab.carved} of slab ${slab.slabId}`, fatal: true, slabId: slab.slabId };
+      if (view.readU8(base) !== header) {
+        return { problem: `header 0x${view.readU8(base).toString(16)} ≠ 0x${header.toString(16)}`, fatal: false, slabId: slab.slabId };
+      }
+      return null;
+    };
+    let slabless = false;
+    const tracked: NodeRule = (base) => {
+      nodeSlab = -1;
+      const v = rule(base);
+      if (nodeSlab < 0) slabless = true;
+      return v;
+    };
+    const nodes = walkLinkedList(
+      view,
+      { head, linkOffset: 1, maxNodes, listName: name, rule: tracked, ownerSlab: undefined },
+      (v) => events.push({ kind: 'problem', violation: v }),
+      (b) => events.push({ kind: 'place', base: b, place: { list: 'tls', slabId: nodeSlab, thread }, listName: `the ${name}` }),
+    );
+    // A walk stopped by its bound (which moves with the carved total), or through a node in no
+    // slab (whose verdict a SuperSlab mapped there later would change), is never reused.
+    return { head, count, events, nodes, reusable: nodes < maxNodes && !slabless, slabIds };
+  };
 
   // Per ACTIVE slab: its freelist (link at base+1, header kept) and remote queue (link over the
   // header), walked into a log of what the walk found (problems, nodes placed, in order) and then
   // applied. An incremental step reuses the log of a slab its scope leaves out (the slab's view
   // fields and the blocks named did not change: properties/stepScope.ts); the whole state is walked
   // afresh on every whole check.
-  const reuse = post.slabLogs;
+  const reuse = post.walkReuse;
   const logs = new Map<number, SlabLog>();
   for (const ss of post.superslabs()) {
     for (const slab of ss.slabs) {
       if (slab.state !== 'ACTIVE') continue;
-      const prior = reuse?.reusable(slab.slabId);
+      const prior = reuse?.slab(slab.slabId);
       const log = prior !== undefined && sameSlabKey(prior, slab) ? prior : walkSlabLists(post, ss.base, slab);
       logs.set(slab.slabId, log);
       for (const e of log.events) {
@@ -535,47 +574,39 @@ function walkHeap(post: PostState): HeapWalk {
       if (log.remoteLength >= 0) remoteLength.set(slab.slabId, log.remoteLength);
     }
   }
-  post.walkedSlabLogs = logs;
 
-  // Thread caches: blocks of ACTIVE slabs of that class owned by that thread, header kept.
+  // Thread caches: blocks of ACTIVE slabs of that class owned by that thread, header kept. Walked
+  // into a log like the slabs' lists; an incremental step reuses the log of a cache whose head and
+  // count are unchanged, whose thread the command does not name, and none of whose slabs is in the
+  // step's scope (the rule reads the node's slab fields and bytes only).
+  const cacheLogs = new Map<number, CacheLog>();
   for (const tv of post.threads()) {
     tv.classes.forEach((cv, cls) => {
       if (cv.tlsHead === 0 && cv.tlsCount === 0) return;
-      const header = headerByteOf(config, cls);
+      const index = tv.thread * view.classCount + cls;
       const name = `TLS cache of t${tv.thread} c${cls}`;
-      const rule: NodeRule = (base) => {
-        const where = blockOf(base);
-        if (where === null) return { problem: 'not in a slab with a class', fatal: true };
-        const { slab, index, onBoundary } = where;
-        if (slab.state !== 'ACTIVE') return { problem: `in slab ${slab.slabId}, which is ${slab.state}`, fatal: true, slabId: slab.slabId };
-        if (slab.cls !== cls) return { problem: `in slab ${slab.slabId} of class ${slab.cls}`, fatal: true, slabId: slab.slabId };
-        if (slab.owner !== tv.thread) return { problem: `in slab ${slab.slabId} owned by ${slab.owner}`, fatal: false, slabId: slab.slabId };
-        if (!onBoundary) return { problem: `not on a block boundary of slab ${slab.slabId}`, fatal: true, slabId: slab.slabId };
-        if (index >= slab.carved) return { problem: `block ${index} beyond carved ${slab.carved} of slab ${slab.slabId}`, fatal: true, slabId: slab.slabId };
-        if (view.readU8(base) !== header) {
-          return { problem: `header 0x${view.readU8(base).toString(16)} ≠ 0x${header.toString(16)}`, fatal: false, slabId: slab.slabId };
+      const prior = reuse?.cache(index);
+      const maxNodes = totalCarved + 1;
+      const log =
+        prior !== undefined && prior.head === cv.tlsHead && prior.count === cv.tlsCount && prior.reusable && prior.nodes < maxNodes
+          ? prior
+          : walkCacheList(cv.tlsHead, cv.tlsCount, maxNodes, cls, tv.thread, name);
+      cacheLogs.set(index, log);
+      for (const e of log.events) {
+        if (e.kind === 'problem') problems.push(e.violation);
+        else {
+          const id = e.place.slabId;
+          if (!places.has(e.base) && id >= 0) cachedInSlab.set(id, (cachedInSlab.get(id) ?? 0) + 1);
+          place(e.base, e.place, e.listName);
         }
-        return null;
-      };
-      const n = walkList(
-        cv.tlsHead,
-        1,
-        totalCarved + 1,
-        name,
-        rule,
-        (b) => {
-          const where = blockOf(b);
-          const id = where === null ? -1 : where.slab.slabId;
-          if (!places.has(b) && id >= 0) cachedInSlab.set(id, (cachedInSlab.get(id) ?? 0) + 1);
-          place(b, { list: 'tls', slabId: id, thread: tv.thread }, `the ${name}`);
-        },
-        undefined,
-      );
-      tlsLength[tv.thread * view.classCount + cls] = n;
+      }
+      const n = log.nodes;
+      tlsLength[index] = n;
       if (n !== cv.tlsCount) problems.push({ message: `${name} holds ${n} blocks, tlsCount says ${cv.tlsCount}` });
       if (n > (config.tlsCap[cls] as number)) problems.push({ message: `${name} holds ${n} blocks (walked), over its cap ${config.tlsCap[cls]}` });
     });
   }
+  post.walkedLogs = { slabs: logs, caches: cacheLogs };
 
   const implLive = (slabId: number): number[] => {
     const slab = post.slabs().get(slabId);
@@ -608,9 +639,28 @@ export interface SlabLog {
   readonly remoteLength: number;
 }
 
-/** The slab logs an incremental step may reuse: those of slabs its scope leaves out. */
-export interface SlabLogReuse {
-  reusable(slabId: number): SlabLog | undefined;
+/** What walking one thread cache found, in walk order, and what it read. */
+export interface CacheLog {
+  readonly head: number;
+  readonly count: number;
+  readonly events: readonly SlabWalkEvent[];
+  readonly nodes: number;
+  /** False when the walk stopped at its bound or went through a node in no slab: never reused. */
+  readonly reusable: boolean;
+  /** The slabs whose fields and bytes the walk read (the nodes' slabs). */
+  readonly slabIds: ReadonlySet<number>;
+}
+
+/** Every list walk of one step (a thread cache's index is thread * classCount + cls). */
+export interface WalkLogs {
+  readonly slabs: ReadonlyMap<number, SlabLog>;
+  readonly caches: ReadonlyMap<number, CacheLog>;
+}
+
+/** The walks an incremental step may reuse (session.ts decides from the step's scope). */
+export interface WalkReuse {
+  slab(slabId: number): SlabLog | undefined;
+  cache(index: number): CacheLog | undefined;
 }
 
 /** The view fields of a slab that its list walk reads. */

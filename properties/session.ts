@@ -6,7 +6,7 @@
 import type { Allocator, AllocatorConfig, TestHooks } from '../impl/index.ts';
 import { cloneAllocator, createAllocator, restoreAllocator, testHooks } from '../impl/index.ts';
 import { Model } from '../model/index.ts';
-import type { CheckContext, Invariant, SlabLog, StepSnapshot } from './checkContext.ts';
+import type { CheckContext, Invariant, StepSnapshot, WalkLogs } from './checkContext.ts';
 import { CheckContext as Ctx, PostState, takeSnapshot } from './checkContext.ts';
 import type { SuiteCommand, StepTarget } from './commands/index.ts';
 import type { StepOutcome } from './events.ts';
@@ -71,8 +71,8 @@ export class Session implements StepTarget {
   readonly wholeEvery: number;
   /** Steps judged incrementally since the state was last judged whole. */
   private sinceWhole = 0;
-  /** The last judged step's per-slab list walks (checkContext.ts SlabLog), for the next incremental step. */
-  private slabLogs: ReadonlyMap<number, SlabLog> | null = null;
+  /** The last judged step's list walks (checkContext.ts WalkLogs), for the next incremental step. */
+  private walkLogs: WalkLogs | null = null;
 
   constructor(config: AllocatorConfig, invariants: readonly Invariant[] = INVARIANTS, options: SessionOptions = {}) {
     const k = options.wholeEvery ?? 1;
@@ -105,7 +105,7 @@ export class Session implements StepTarget {
       stepsExecuted: this.stepsExecuted,
       wholeEvery: this.wholeEvery,
       sinceWhole: this.sinceWhole,
-      slabLogs: this.slabLogs,
+      walkLogs: this.walkLogs,
     });
     return copy;
   }
@@ -118,7 +118,7 @@ export class Session implements StepTarget {
   restoreFrom(source: Session): void {
     source.settlePre();
     restoreAllocator(this.allocator, source.allocator);
-    Object.assign(this, { madeHooks: null, model: source.model.clone(), pre: source.pre, pendingPost: null, stepsExecuted: source.stepsExecuted, lastContext: null, sinceWhole: source.sinceWhole, slabLogs: source.slabLogs });
+    Object.assign(this, { madeHooks: null, model: source.model.clone(), pre: source.pre, pendingPost: null, stepsExecuted: source.stepsExecuted, lastContext: null, sinceWhole: source.sinceWhole, walkLogs: source.walkLogs });
   }
 
   get hooks(): TestHooks {
@@ -172,14 +172,28 @@ export class Session implements StepTarget {
       if (this.sinceWhole + 1 < this.wholeEvery) {
         const stepsScope = stepScope(ctx);
         ctx.scope = stepsScope;
-        // The heap walk reuses the list walks of slabs the scope leaves out (their fields unchanged).
-        const prior = this.slabLogs;
-        if (prior !== null) ctx.post.slabLogs = { reusable: (id) => (stepsScope.slabs.has(id) ? undefined : prior.get(id)) };
+        // The heap walk reuses the list walks the step could not have changed: of slabs the scope
+        // leaves out, and of thread caches of other threads than the one the command names, all
+        // of whose nodes lie in slabs out of scope.
+        const prior = this.walkLogs;
+        const named = 'thread' in ctx.command ? ctx.command.thread : -1;
+        const classCount = ctx.view.classCount;
+        if (prior !== null) {
+          ctx.post.walkReuse = {
+            slab: (id) => (stepsScope.slabs.has(id) ? undefined : prior.slabs.get(id)),
+            cache: (index) => {
+              const log = prior.caches.get(index);
+              if (log === undefined || Math.floor(index / classCount) === named) return undefined;
+              for (const id of log.slabIds) if (stepsScope.slabs.has(id)) return undefined;
+              return log;
+            },
+          };
+        }
         this.sinceWhole++;
       } else this.sinceWhole = 0;
     }
     const failure = scope === 'trusted' ? null : this.checkAll(ctx, scope === 'step');
-    this.slabLogs = ctx.post.walkedSlabLogs;
+    this.walkLogs = ctx.post.walkedLogs;
     this.pendingPost = ctx.post;
     if (failure !== null) return { outcome, failure };
     if (outcome.deferredError !== undefined) return { outcome, failure: { invariant: 'internal-error', message: outcome.deferredError } };

@@ -21,7 +21,7 @@ function step(s: Session, data: CommandData, n: number) {
   return s.execute(c, n);
 }
 
-/** A block of class-0 size written with a canary, then `count` alloc/free pairs of a much larger size (another class, another slab). */
+/** A small block written with a canary, corrupted, then alloc/free pairs of the largest class (another slab). */
 function corruptUntouched(k: number): { caughtAt: number | null; corruptedAt: number; invariant: string | null; scopes: boolean[] } {
   const s = new Session(config, undefined, { wholeEvery: k });
   let n = 0;
@@ -94,6 +94,37 @@ describe('incremental checks: corruption of an untouched slab', () => {
       // With K > 1 the incremental steps reused the slab's earlier walk (its fields unchanged) and
       // did not see the link: only the whole walk did.
       if (k > 1) expect(delay, `K = ${k}`).toBeGreaterThan(1);
+    }
+  });
+
+  it("a link broken in another thread's cache is caught by the next whole walk, within K steps", () => {
+    for (const k of [1, DEFAULT_WHOLE_EVERY, MAX_WHOLE_EVERY]) {
+      const s = new Session(config, undefined, { wholeEvery: k });
+      let n = 0;
+      // Thread 1 allocates three small blocks and frees two: they sit on its thread cache.
+      for (let i = 0; i < 3; i++) expect(step(s, { kind: 'alloc', thread: 1, size: 8 }, ++n).failure).toBeNull();
+      expect(step(s, { kind: 'free', thread: 1, ref: 1 }, ++n).failure).toBeNull();
+      expect(step(s, { kind: 'free', thread: 1, ref: 1 }, ++n).failure).toBeNull();
+      const cls = s.model.live()[0]?.sizeClass ?? -1;
+      const cache = s.view.thread(1).classes[cls];
+      if (cache === undefined || cache.tlsHead === 0) throw new Error('thread 1 caches nothing');
+      const corruptedAt = n;
+      s.hooks.pokeU32(cache.tlsHead + 1, cache.tlsHead + 3);
+      // Thread 0 works in another class (another slab): it never names thread 1 or its slab.
+      const big = (config.strides[config.strides.length - 1] as number) - 1;
+      let caughtAt: number | null = null;
+      for (let i = 0; i < 2 * MAX_WHOLE_EVERY && caughtAt === null; i++) {
+        const report = step(s, i % 2 === 0 ? { kind: 'alloc', thread: 0, size: big } : { kind: 'free', thread: 0, ref: -1 }, ++n);
+        if (report.failure !== null) {
+          caughtAt = n;
+          expect(report.failure.invariant, `K = ${k}`).toBe('lists-wellformed');
+          expect(report.failure.message).toMatch(new RegExp(`TLS cache of t1 c${cls} node .*not on a block boundary`));
+        }
+      }
+      expect(caughtAt, `K = ${k}`).not.toBeNull();
+      const delay = (caughtAt as number) - corruptedAt;
+      expect(delay, `K = ${k}`).toBeLessThanOrEqual(k);
+      if (k > 1) expect(delay, `K = ${k}: the incremental steps reused the cache's earlier walk`).toBeGreaterThan(1);
     }
   });
 
