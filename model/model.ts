@@ -62,8 +62,20 @@ export interface AllocPrediction {
   readonly osMayRefuse: boolean;
 }
 
-/** Canary pattern: a byte per offset, derived from a seed so that two writes rarely coincide. */
+/**
+ * Seeds FILL_SEED_BASE | b name the fill pattern: every byte b (a block filled with bytes that look
+ * like a header, which an application may write: the free path must not take data for a header).
+ */
+export const FILL_SEED_BASE = 0x7f000000;
+
+/** The seed of the pattern whose every byte is `byte`. */
+export function fillSeed(byte: number): number {
+  return FILL_SEED_BASE | (byte & 0xff);
+}
+
+/** Canary pattern: a byte per offset, derived from a seed so that two writes rarely coincide (or a fill, see FILL_SEED_BASE). */
 export function canaryByte(seed: number, offset: number): number {
+  if ((seed & 0xffffff00) === FILL_SEED_BASE) return seed & 0xff;
   return (Math.imul(seed + 1, 0x9e3779b1) + Math.imul(offset + 1, 0x85ebca6b) + (offset >>> 3)) >>> 24;
 }
 

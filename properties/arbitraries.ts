@@ -22,6 +22,7 @@ import {
   ThreadExitCommand,
   TrimCommand,
   WriteCommand,
+  HEADER_FILL,
 } from './commands/index.ts';
 import { MisuseCommand, ReadBytesCommand, StatsCommand, UsableSizeCommand, WriteBytesCommand } from './commands/index.ts';
 import { ARG_TARGETS, MISUSE_METHODS } from './commandData.ts';
@@ -157,7 +158,9 @@ export function makeCommandArbitrary(config: AllocatorConfig, swarm: Swarm = ful
   const byKind: Record<CommandKind, fc.Arbitrary<SuiteCommand>> = {
     alloc: fc.tuple(thread, sizeArbitrary(config, swarm)).map(([t, s]) => new AllocCommand(t, s)),
     free: fc.tuple(thread, ref).map(([t, r]) => new FreeCommand(t, r)),
-    write: fc.tuple(ref, fc.nat({ max: 255 })).map(([r, s]) => new WriteCommand(r, s)),
+    // One write in eight fills the block with its own header byte (HEADER_FILL): data that looks
+    // like a header, which an interior free must not be fooled by.
+    write: fc.tuple(ref, fc.oneof({ arbitrary: fc.nat({ max: 255 }), weight: 7 }, { arbitrary: fc.constant(HEADER_FILL), weight: 1 })).map(([r, s]) => new WriteCommand(r, s)),
     check: ref.map((r) => new CheckCommand(r)),
     drain: fc.tuple(thread, cls).map(([t, c]) => new DrainCommand(t, c)),
     flush: thread.map((t) => new FlushCommand(t)),

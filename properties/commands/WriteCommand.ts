@@ -1,11 +1,19 @@
 import type { Model } from '../../model/index.ts';
-import { canaryBytes, makeCanary } from '../../model/index.ts';
+import { canaryBytes, fillSeed, headerByteOf, makeCanary } from '../../model/index.ts';
+import { poolTagOf } from '../poolWalk.ts';
 import type { CommandData } from '../commandData.ts';
 import type { StepOutcome } from '../events.ts';
 import type { StepTarget, SuiteCommand } from './Command.ts';
 import { normalizeRef } from './Command.ts';
 
-/** write(#ref, seed): overwrites a live block's requested bytes with a new canary pattern. */
+/** The write seed that fills the block with bytes that look like its own header (write(#ref, header-fill)). */
+export const HEADER_FILL = 256;
+
+/**
+ * write(#ref, seed): overwrites a live block's requested bytes with a new canary pattern; with
+ * seed HEADER_FILL, with the block's own header byte (magic | class, or the pool's tag) at every
+ * offset, so that an interior free of it finds a header-like byte before it.
+ */
 export class WriteCommand implements SuiteCommand {
   readonly data: CommandData;
   constructor(
@@ -23,7 +31,8 @@ export class WriteCommand implements SuiteCommand {
     const block = target.model.liveAt(this.ref);
     if (block === undefined) throw new Error('WriteCommand.run without a live block');
     // Seeds of explicit writes are kept apart from allocation serials (which seed the alloc canaries).
-    const canary = makeCanary(0x40000000 + this.seed, block.sizeBytes);
+    const fill = block.front === 'tiny' ? headerByteOf(target.config, block.sizeClass) : poolTagOf(target.config);
+    const canary = makeCanary(this.seed === HEADER_FILL ? fillSeed(fill) : 0x40000000 + this.seed, block.sizeBytes);
     if (canary !== null) target.allocator.writeBytes(block.ptr, canaryBytes(canary));
     target.model.recordWrite(block.ptr, canary);
     const updated = target.model.liveByPointer(block.ptr) ?? block;
@@ -35,6 +44,6 @@ export class WriteCommand implements SuiteCommand {
   }
 
   toString(): string {
-    return `write(#${this.ref}, ${this.seed})`;
+    return `write(#${this.ref}, ${this.seed === HEADER_FILL ? 'header-fill' : this.seed})`;
   }
 }

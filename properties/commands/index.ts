@@ -53,3 +53,4 @@ export function commandText(data: CommandData): string {
 export type { SuiteCommand, StepTarget } from './Command.ts';
 export { MisuseCommand, OsLimitCommand, OsRefuseCommand, ReadBytesCommand, StatsCommand, UsableSizeCommand, WriteBytesCommand };
 export { AllocCommand, BadFreeCommand, CheckCommand, DrainCommand, FlushCommand, FreeCommand, SetRouteProfileCommand, SetSoftCapCommand, ThreadExitCommand, TrimCommand, WriteCommand };
+export { HEADER_FILL } from './WriteCommand.ts';
