@@ -284,6 +284,9 @@ export const PROFILE_OVERRIDES: Readonly<Record<string, Partial<AllocatorConfig>
   'tiny-hot': { ...TINY_BASE, routeProfile: 'hot' },
   'tiny-full': { ...TINY_BASE, routeProfile: 'full' },
   'tiny-off': { ...TINY_BASE, routeProfile: 'off' },
+  // Strides that are not powers of two (SPEC §1 allows any that hold a header and a link): the free
+  // path's division by the stride instead of a shift, and blocks that straddle no boundary evenly.
+  'tiny-odd': { ...TINY_BASE, strides: [12, 24, 40, 64] },
 });
 
 export const PROFILE_NAMES: readonly string[] = Object.freeze(Object.keys(PROFILE_OVERRIDES));
