@@ -132,6 +132,11 @@ export interface StepSnapshot {
   readonly warmLengths: readonly number[];
   /** The OS before the step: its limit, pending refusals, and the bases of every mapped region. */
   readonly os: OsView & { readonly regions: ReadonlySet<number> };
+  /** Thread-cache heads and counts (index thread * classCount + cls), for the incremental scope's diff. */
+  readonly tlsHeads: readonly number[];
+  readonly tlsCounts: readonly number[];
+  /** A signature of the pool's chunks as the view lists them (poolSignature), for the scope's diff. */
+  readonly poolSignature: number;
   readonly policy?: PolicySnapshot;
 }
 
@@ -394,7 +399,26 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
   const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
   const os = { ...post.view.os(), regions: new Set(post.regions().keys()) };
   const policy = takePolicySnapshot(post);
-  return { superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)), os, ...(policy !== undefined ? { policy } : {}) };
+  const threads = post.threads();
+  const tlsHeads = threads.flatMap((tv) => tv.classes.map((cv) => cv.tlsHead));
+  const tlsCounts = threads.flatMap((tv) => tv.classes.map((cv) => cv.tlsCount));
+  return { tlsHeads, tlsCounts, poolSignature: poolSignature(post.pool()), superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)), os, ...(policy !== undefined ? { policy } : {}) };
+}
+
+/** A hash of every pool chunk's place, size, request and allocated flag (a change puts the pool in scope). */
+export function poolSignature(pool: PoolView): number {
+  let h = 0x811c9dc5;
+  const mix = (v: number): void => {
+    h = Math.imul(h ^ (v | 0), 0x01000193);
+  };
+  mix(pool.blocks.length);
+  for (const b of pool.blocks) {
+    mix(b.chunk);
+    mix(b.chunkBytes);
+    mix(b.requestedBytes);
+    mix(b.allocated ? 1 : 0);
+  }
+  return h >>> 0;
 }
 
 function takePolicySnapshot(post: PostState): PolicySnapshot | undefined {

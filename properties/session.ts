@@ -11,6 +11,9 @@ import { CheckContext as Ctx, PostState, takeSnapshot } from './checkContext.ts'
 import type { SuiteCommand, StepTarget } from './commands/index.ts';
 import type { StepOutcome } from './events.ts';
 import { stepScope } from './stepScope.ts';
+import type { CommandData } from './commandData.ts';
+import type { Violation } from './checkContext.ts';
+import { canaryMismatch } from './invariants/blocks.ts';
 import { INVARIANTS } from './invariants/index.ts';
 import type { FailureName } from './runnerApi.ts';
 
@@ -106,6 +109,7 @@ export class Session implements StepTarget {
       wholeEvery: this.wholeEvery,
       sinceWhole: this.sinceWhole,
       walkLogs: this.walkLogs,
+      lastContext: this.lastContext,
     });
     return copy;
   }
@@ -118,7 +122,7 @@ export class Session implements StepTarget {
   restoreFrom(source: Session): void {
     source.settlePre();
     restoreAllocator(this.allocator, source.allocator);
-    Object.assign(this, { madeHooks: null, model: source.model.clone(), pre: source.pre, pendingPost: null, stepsExecuted: source.stepsExecuted, lastContext: null, sinceWhole: source.sinceWhole, walkLogs: source.walkLogs });
+    Object.assign(this, { madeHooks: null, model: source.model.clone(), pre: source.pre, pendingPost: null, stepsExecuted: source.stepsExecuted, lastContext: source.lastContext, sinceWhole: source.sinceWhole, walkLogs: source.walkLogs });
   }
 
   get hooks(): TestHooks {
@@ -147,6 +151,13 @@ export class Session implements StepTarget {
    */
   run(command: SuiteCommand, step: number): RanStep {
     this.settlePre();
+    // Incremental checks: a free or a write ends the evidence of a corruption of the block it names
+    // (it leaves the live set, or gets new bytes). Judge that block's bytes first if the state has
+    // not been judged whole since (a corruption of a slab no step named would otherwise be lost).
+    if (this.sinceWhole > 0) {
+      const evidence = unjudgedCorruption(this, command.data);
+      if (evidence !== null) return { ok: false, report: { outcome: null, failure: { invariant: 'data-integrity', message: `before ${command.toString()}: ${evidence.message}`, ...(evidence.slabId !== undefined ? { slabId: evidence.slabId } : {}) } } };
+    }
     let outcome: StepOutcome;
     try {
       outcome = command.run(this);
@@ -172,6 +183,8 @@ export class Session implements StepTarget {
       if (this.sinceWhole + 1 < this.wholeEvery) {
         const stepsScope = stepScope(ctx);
         ctx.scope = stepsScope;
+        // Blocks that left a changed thread cache: the slabs its last walk found them in.
+        for (const index of stepsScope.changedCaches) for (const id of this.walkLogs?.caches.get(index)?.slabIds ?? []) stepsScope.slabs.add(id);
         // The heap walk reuses the list walks the step could not have changed: of slabs the scope
         // leaves out, and of thread caches of other threads than the one the command names, all
         // of whose nodes lie in slabs out of scope.
@@ -206,10 +219,13 @@ export class Session implements StepTarget {
    * the last whole judgement was judged incrementally (the end of a run). Null if nothing fails.
    */
   finishRun(): StepFailure | null {
-    const ctx = this.lastContext;
-    if (this.sinceWhole === 0 || ctx === null) return null;
+    const last = this.lastContext;
+    if (this.sinceWhole === 0 || last === null) return null;
     this.sinceWhole = 0;
-    ctx.scope = null;
+    // A fresh post state (scope null, nothing reused): the last step's walk may have reused the
+    // walks of lists outside its scope.
+    const ctx = new Ctx({ allocator: this.allocator, model: this.model, step: last.step, command: last.command, event: last.event, pre: last.pre });
+    this.pendingPost = ctx.post;
     for (const inv of this.invariants) {
       let v;
       try {
@@ -247,4 +263,11 @@ export class Session implements StepTarget {
     }
     return null;
   }
+}
+
+/** The first canary byte of the live block a free or write names that differs from what was written, or null. */
+function unjudgedCorruption(session: Session, data: CommandData): Violation | null {
+  if (data.kind !== 'free' && data.kind !== 'write') return null;
+  const block = session.model.liveAt(data.ref);
+  return block === undefined ? null : canaryMismatch(session.view, block);
 }

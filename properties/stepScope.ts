@@ -1,11 +1,13 @@
 // What an incremental step could have changed (issue 13), so that its per-block state checks judge
 // only that: the scope is derived from the model (the blocks the command names) and from a per-slab
 // diff of the post-step view against the pre-step snapshot (state, class, used, carved, owner,
-// freelist and remote heads, map generation; SuperSlabs mapped or unmapped). It never asks the
+// freelist and remote heads, map generation; SuperSlabs mapped or unmapped; thread caches whose head
+// or count changed; the pool's chunks). It never asks the
 // implementation what it touched. A part nobody touched that is corrupted anyway (a stray write) is
 // caught by the next whole check, at most K steps later (session.ts: wholeEvery).
 
 import type { CheckContext, CheckScope, SuperSlabSnapshot } from './checkContext.ts';
+import { poolSignature } from './checkContext.ts';
 import type { SlabView, SuperSlabView } from '../impl/index.ts';
 import { regionBaseOf, slabIdOfAddress } from '../model/index.ts';
 
@@ -43,10 +45,11 @@ function slabChanged(pre: SuperSlabSnapshot, ss: SuperSlabView, i: number): bool
   );
 }
 
-/** The slabs and pool an incremental step judges block by block. */
-export function stepScope(ctx: CheckContext): CheckScope {
+/** The slabs and pool an incremental step judges block by block, and the thread caches that changed. */
+export function stepScope(ctx: CheckContext): CheckScope & { readonly changedCaches: readonly number[]; readonly slabs: Set<number> } {
   const config = ctx.config;
   const slabs = new Set<number>();
+  const changedCaches: number[] = [];
   let pool = false;
   const regions = ctx.post.regions();
   for (const ptr of namedPointers(ctx)) {
@@ -57,6 +60,23 @@ export function stepScope(ctx: CheckContext): CheckScope {
   }
   // A region mapped or unmapped: every slab of it (and the pool, if it is one of the pool's).
   if (ctx.pre.os.regions.size !== regions.size) pool = true;
+  // The pool's chunks changed (split, merged, marked allocated or free), named or not.
+  if (ctx.pre.poolSignature !== poolSignature(ctx.post.pool())) pool = true;
+  // A thread cache whose head or count changed: the slabs of the blocks on it now (a bounded walk
+  // of its links) and, through the session, of those on it before (census counts cached blocks).
+  const threads = ctx.post.threads();
+  for (const tv of threads) {
+    tv.classes.forEach((cv, cls) => {
+      const index = tv.thread * ctx.view.classCount + cls;
+      if (ctx.pre.tlsHeads[index] === cv.tlsHead && ctx.pre.tlsCounts[index] === cv.tlsCount) return;
+      changedCaches.push(index);
+      let node = cv.tlsHead;
+      for (let n = 0; node !== 0 && n <= cv.tlsCount && ctx.view.isMapped(node + 4); n++) {
+        slabs.add(slabIdOfAddress(config, node));
+        node = ctx.view.readU32(node + 1);
+      }
+    });
+  }
   for (const base of ctx.pre.os.regions) if (!regions.has(base)) pool = true;
   const seen = new Set<number>();
   for (const ss of ctx.post.superslabs()) {
@@ -71,5 +91,5 @@ export function stepScope(ctx: CheckContext): CheckScope {
     if (seen.has(base)) continue;
     for (let i = 0; i < pre.slabStates.length; i++) slabs.add(slabIdOfAddress(config, base + i * config.slabSize));
   }
-  return { slabs, pool };
+  return { slabs, pool, changedCaches };
 }

@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { profileConfig } from '../impl/index.ts';
 import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
-import { commandFromData } from '../properties/commands/index.ts';
+import { commandFromData, StatsCommand } from '../properties/commands/index.ts';
+import type { StepTarget, SuiteCommand } from '../properties/commands/index.ts';
+import { replay } from '../properties/runner.ts';
 import { DEFAULT_WHOLE_EVERY, MAX_WHOLE_EVERY, Session } from '../properties/session.ts';
 import { slabIdOfAddress } from '../model/index.ts';
 
@@ -163,3 +165,110 @@ describe('incremental checks: corruption of an untouched slab', () => {
 });
 
 // The same first failure with K = 16 as with K = 1 on every planted fault: test/incremental-faults-{1,2}.test.ts.
+
+// Code inside a step that breaks what it should not (a stand-in for a buggy allocator): stats()
+// whose run first writes through the test hooks, so the change happens during the step.
+function buggy(bug: (t: StepTarget) => void): SuiteCommand {
+  const c = new StatsCommand();
+  return { data: c.data, check: () => true, run: (t) => (bug(t), c.run(t)), normalize: (t) => c.normalize(t), toString: () => 'stats() with a stray write' };
+}
+
+function bigPairs(count: number): SuiteCommand[] {
+  const big = (config.strides[config.strides.length - 1] as number) - 1;
+  return Array.from({ length: count }, (_, i) => commandFromData(i % 2 === 0 ? { kind: 'alloc', thread: 0, size: big } : { kind: 'free', thread: 0, ref: -1 }));
+}
+
+describe('incremental checks: what a step breaks is not lost (review findings)', () => {
+  it('the end of a run walks the heap afresh: a link a step broke in an untouched slab is reported', () => {
+    const setup: CommandData[] = [
+      { kind: 'alloc', thread: 0, size: 8 },
+      { kind: 'alloc', thread: 0, size: 8 },
+      { kind: 'alloc', thread: 0, size: 8 },
+      { kind: 'free', thread: 0, ref: 1 },
+      { kind: 'free', thread: 0, ref: 1 },
+      { kind: 'flush', thread: 0 },
+    ];
+    const breakLink = buggy((t) => {
+      const v = t.model.live()[0];
+      if (v === undefined) throw new Error('no live block');
+      const slab = t.view.superslabs().flatMap((ss) => ss.slabs).find((x) => x.slabId === slabIdOfAddress(config, v.ptr - 1));
+      if (slab === undefined) throw new Error('no slab');
+      t.hooks.pokeU32(slab.freelistHead + 1, slab.freelistHead + 3);
+    });
+    for (const tail of [0, 3, 9]) {
+      const commands = [...setup.map(commandFromData), breakLink, ...bigPairs(tail)];
+      const whole = replay(config, commands, { wholeEvery: 1 });
+      const incremental = replay(config, commands, { wholeEvery: DEFAULT_WHOLE_EVERY });
+      expect(whole.failure?.invariant).toBe('lists-wellformed');
+      expect(incremental.failure?.invariant, `${tail} steps after the break`).toBe('lists-wellformed');
+    }
+  });
+
+  it('a free or write of a block whose bytes a step corrupted is judged first: the corruption is not erased', () => {
+    const stray = buggy((t) => {
+      const v = t.model.live()[0];
+      if (v === undefined) throw new Error('no live block');
+      t.hooks.pokeU8(v.ptr + 2, t.view.readU8(v.ptr + 2) ^ 0x5a);
+    });
+    const big = (config.strides[config.strides.length - 1] as number) - 1;
+    for (const erase of [{ kind: 'free', thread: 0, ref: 0 }, { kind: 'write', ref: 0, seed: 9 }] as CommandData[]) {
+      const commands = [
+        ...([{ kind: 'alloc', thread: 0, size: 8 }, { kind: 'write', ref: 0, seed: 7 }] as CommandData[]).map(commandFromData),
+        stray,
+        commandFromData({ kind: 'alloc', thread: 0, size: big }),
+        commandFromData(erase),
+        ...bigPairs(20),
+      ];
+      expect(replay(config, commands, { wholeEvery: 1 }).failure?.invariant).toBe('data-integrity');
+      const r = replay(config, commands, { wholeEvery: DEFAULT_WHOLE_EVERY });
+      expect(r.failure?.invariant, erase.kind).toBe('data-integrity');
+      expect(r.failure?.step, erase.kind).toBe(5); // judged before the free or write ran
+      expect(r.failure?.message).toMatch(new RegExp(`^before ${erase.kind}\\(`));
+    }
+  });
+
+  it("a step that drops another thread's cache, or marks a pool chunk allocated, is judged on that step", () => {
+    const scenarios: { readonly name: string; readonly setup: readonly CommandData[]; readonly bug: (s: Session) => SuiteCommand; readonly invariant: string }[] = [
+      {
+        name: 'a thread cache dropped',
+        setup: [{ kind: 'alloc', thread: 1, size: 8 }, { kind: 'alloc', thread: 1, size: 8 }, { kind: 'alloc', thread: 1, size: 8 }, { kind: 'free', thread: 1, ref: 1 }, { kind: 'free', thread: 1, ref: 1 }],
+        bug: (s) => {
+          const cls = s.model.live()[0]?.sizeClass ?? 0;
+          return buggy((t) => t.hooks.setTlsHead(1, cls, 0, 0));
+        },
+        invariant: 'census',
+      },
+      {
+        name: 'a pool chunk marked allocated',
+        setup: [{ kind: 'alloc', thread: 0, size: 5000 }, { kind: 'alloc', thread: 0, size: 5000 }, { kind: 'free', thread: 0, ref: -1 }],
+        bug: (s) => {
+          const chunk = s.lastContext?.post.poolWalk().chunks.find((c) => !c.allocated);
+          if (chunk === undefined) throw new Error('no free pool chunk');
+          return buggy((t) => t.hooks.setPoolChunkAllocated(chunk.chunk, true));
+        },
+        invariant: 'census',
+      },
+    ];
+    for (const sc of scenarios) {
+      for (const k of [1, DEFAULT_WHOLE_EVERY]) {
+        const s = new Session(config, undefined, { wholeEvery: k });
+        sc.setup.forEach((d, i) => expect(step(s, d, i + 1).failure, `${sc.name}: setup ${i + 1}`).toBeNull());
+        const report = s.execute(sc.bug(s), sc.setup.length + 1);
+        expect(report.failure?.invariant, `${sc.name}, K = ${k}`).toBe(sc.invariant);
+      }
+    }
+  });
+
+  it('a copy keeps the pending whole check (clone, restoreFrom)', () => {
+    const s = new Session(config, undefined, { wholeEvery: DEFAULT_WHOLE_EVERY });
+    expect(step(s, { kind: 'alloc', thread: 0, size: 8 }, 1).failure).toBeNull();
+    expect(step(s, { kind: 'write', ref: 0, seed: 1 }, 2).failure).toBeNull();
+    const victim = s.model.live()[0];
+    if (victim === undefined) throw new Error('no live block');
+    s.hooks.pokeU8(victim.ptr, s.view.readU8(victim.ptr) ^ 1);
+    expect(s.clone().finishRun()?.invariant).toBe('data-integrity');
+    const other = new Session(config, undefined, { wholeEvery: DEFAULT_WHOLE_EVERY });
+    other.restoreFrom(s);
+    expect(other.finishRun()?.invariant).toBe('data-integrity');
+  });
+});

@@ -5,7 +5,8 @@ import type { StateContext, Violation } from '../checkContext.ts';
 import { defineInvariant, inScope } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import type { LiveBlock } from '../../model/index.ts';
-import { headerByteOf, regionBaseOf, slabStartOf } from '../../model/index.ts';
+import { headerByteOf, regionBaseOf, slabIdOfAddress, slabStartOf } from '../../model/index.ts';
+import type { AllocatorView } from '../../impl/index.ts';
 import { POOL_HEADER_BYTES, poolTagOf } from '../poolWalk.ts';
 
 function describe(b: LiveBlock): string {
@@ -141,6 +142,27 @@ export const usableSize = defineInvariant({
   },
 });
 
+/** data-integrity of one live block: its written bytes read back through the view, or null. */
+export function canaryMismatch(view: AllocatorView, b: LiveBlock): Violation | null {
+  const canary = b.canary;
+  if (canary === null) return null;
+  if (!view.isMapped(b.ptr) || !view.isMapped(b.ptr + canary.sizeBytes - 1)) {
+    return { message: `${describe(b)} holds written bytes in unmapped memory` };
+  }
+  const pattern = canary.bytes;
+  for (let off = 0; off < canary.sizeBytes; off++) {
+    const want = pattern[off] as number;
+    const got = view.readU8(b.ptr + off);
+    if (got !== want) {
+      return {
+        message: `${describe(b)} byte ${off} is 0x${got.toString(16)}, written 0x${want.toString(16)} and never freed`,
+        slabId: b.front === 'tiny' ? slabIdOfAddress(view.config, b.ptr - 1) : undefined,
+      };
+    }
+  }
+  return null;
+}
+
 export const dataIntegrity = defineInvariant({
   name: 'data-integrity',
   step(ctx) {
@@ -155,23 +177,9 @@ export const dataIntegrity = defineInvariant({
   },
   state(ctx) {
     for (const b of ctx.model.live()) {
-      const canary = b.canary;
-      if (canary === null || !inScope(ctx, b)) continue;
-      if (!ctx.view.isMapped(b.ptr) || !ctx.view.isMapped(b.ptr + canary.sizeBytes - 1)) {
-        return { message: `${describe(b)} holds written bytes in unmapped memory` };
-      }
-      const pattern = canary.bytes;
-      const view = ctx.view;
-      for (let off = 0; off < canary.sizeBytes; off++) {
-        const want = pattern[off] as number;
-        const got = view.readU8(b.ptr + off);
-        if (got !== want) {
-          return {
-            message: `${describe(b)} byte ${off} is 0x${got.toString(16)}, written 0x${want.toString(16)} and never freed`,
-            slabId: ctx.post.slabAt(b.ptr - 1)?.slabId,
-          };
-        }
-      }
+      if (b.canary === null || !inScope(ctx, b)) continue;
+      const v = canaryMismatch(ctx.view, b);
+      if (v !== null) return v;
     }
     return null;
   },
