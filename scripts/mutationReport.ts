@@ -6,10 +6,27 @@
 // search.mutation.ts failed with it), killed by unit tests only (the search ran first and passed,
 // a unit test of UNIT_TEST_FILES failed), timed out, survived (no test failed, or no test reached
 // it), or equivalent (a survivor judged so in docs/mutation.json's judgements). Harness mutants
-// (the fault switches) are a separate row, outside the score; the harness files are not mutated.
+// (the fault switches, HARNESS_FUNCTIONS) are a separate row, outside the score; the harness files are not mutated.
 
 import { readdirSync } from 'node:fs';
 import ts from 'typescript';
+
+/**
+ * Test-only code inside mutated files: the body of a test hook kept beside the structure it pokes,
+ * an accessor only the unit tests call. Its mutants test the harness, not the allocator: they are
+ * counted with the fault switches, outside the score (found in session 4's run: all 19 of
+ * setChunkAllocated's and 7 of mappedCount's were killed only by the unit tests, which call them).
+ */
+export const HARNESS_FUNCTIONS: Readonly<Record<string, string>> = {
+  'impl/pool.ts:setChunkAllocated': 'the body of the test hook setPoolChunkAllocated (impl/hooks.ts); no allocator path calls it',
+  'impl/os.ts:mappedCount': 'an accessor only the unit tests call (no allocator path, no view)',
+};
+
+/** Whether a mutant key (file:function:...) lies in a HARNESS_FUNCTIONS function. */
+export function inHarnessFunction(key: string): boolean {
+  const [file, fn] = key.split(':');
+  return HARNESS_FUNCTIONS[`${file}:${fn}`] !== undefined;
+}
 
 /** Files of impl/ that are not mutated: their mutants test the harness, not the allocator. */
 export const EXCLUDED_FILES: Readonly<Record<string, string>> = {
@@ -251,7 +268,7 @@ export function classify(json: StrykerJson, searchTestFile: string, judgements: 
       seen.set(base, n);
       const key = n === 1 ? base : `${base} #${n}`;
       const harness = spans.within.some((s) => s.start <= start && end <= s.end) || (m.mutatorName === 'LogicalOperator' && spans.logical.some((s) => s.start === start && s.end === end));
-      const verdict = harness ? 'harness' : verdictOf(m, searchIds, judgements[key]);
+      const verdict = harness || inHarnessFunction(key) ? 'harness' : verdictOf(m, searchIds, judgements[key]);
       rows.push({ key, file, line: m.location.start.line, column: m.location.start.column, mutator: m.mutatorName, original, replacement, status: m.status, verdict });
     }
   }
@@ -305,6 +322,7 @@ export function newSurvivors(rows: readonly MutantRow[], baseline: MutationRepor
  */
 export function rejudged(report: MutationReport, judgements: Readonly<Record<string, Judgement>>): MutationReport {
   const mutants = report.mutants.map((m): MutantRow => {
+    if (inHarnessFunction(m.key)) return { ...m, verdict: 'harness' };
     if (m.verdict !== 'survived' && m.verdict !== 'equivalent') return m;
     return { ...m, verdict: judgements[m.key]?.verdict === 'equivalent' ? 'equivalent' : 'survived' };
   });
@@ -340,7 +358,7 @@ const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFix
 
 /** The generated section of docs/mutation.md. */
 export function markdown(report: MutationReport): string {
-  const head = '| file | mutants | killed by search | unit tests only | survived (not reached) | equivalent | timed out | errors | score | fault switches (not scored) |';
+  const head = '| file | mutants | killed by search | unit tests only | survived (not reached) | equivalent | timed out | errors | score | harness: fault switches, test-only code (not scored) |';
   const row = (name: string, c: Counts): string => `| ${name} | ${c.mutants} | ${c.killedBySearch} | ${c.killedByUnitTestsOnly} | ${c.survived} (${c.notReached}) | ${c.equivalent} | ${c.timedOut} | ${c.errors} | ${pct(c.score)} | ${c.harness} |`;
   const lines = [
     `Report kind: **${report.kind}**${report.kind === 'full' ? '' : ' (a subset of impl/, not the full run)'}; \`${report.command}\`, ${report.date}, ${report.durationS} s.`,

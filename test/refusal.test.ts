@@ -128,6 +128,13 @@ describe('each refusal clause reports a state broken on purpose', () => {
     expect(judgeLast(legal(tiny, [{ kind: 'osLimit', limit: 0 }, alloc(64)]), 'no-premature-failure')).toBeNull();
   });
 
+  it('refusal-no-trace: an osRefuse(k) that orders nothing is caught on its step', () => {
+    expect(judgeLast(legal(tiny, [{ kind: 'osRefuse', count: 2 }]), 'refusal-no-trace')).toBeNull();
+    const s = legal(tiny, []);
+    Object.assign(s.allocator, { refuseMaps: (): void => {} }); // an OS that ignores the order
+    expect(judge(s, 'refusal-no-trace', { kind: 'osRefuse', count: 2 })?.message).toMatch(/osRefuse\(2\) left 0 refusals pending, not 2/);
+  });
+
   it('refusal-no-trace: the OS state is not what the commands set', () => {
     const s = legal(tiny, [{ kind: 'osRefuse', count: 1 }]);
     expect(judgeLast(s, 'refusal-no-trace')).toBeNull();

@@ -114,8 +114,21 @@ function countersAgree(ctx: CheckContext): Violation | null {
   return null;
 }
 
+/**
+ * An order takes effect: right after osRefuse(k) the OS has exactly k refusals pending (the step
+ * maps nothing). The state part only bounds them from above, which an order that does nothing
+ * would pass (found by the mutation run: `refuseNext` emptied survived).
+ */
+function orderTakesEffect(ctx: CheckContext): Violation | null {
+  const ev = ctx.event;
+  if (ev.kind !== 'osRefuse') return null;
+  const pending = ctx.view.os().refusalsPending;
+  if (pending !== ev.count) return { message: `osRefuse(${ev.count}) left ${pending} refusals pending, not ${ev.count}` };
+  return null;
+}
+
 export const refusalNoTrace = defineInvariant({
   name: 'refusal-no-trace',
-  step: (ctx) => failureTrace(ctx) ?? mapDiscipline(ctx) ?? countersAgree(ctx),
+  step: (ctx) => failureTrace(ctx) ?? mapDiscipline(ctx) ?? countersAgree(ctx) ?? orderTakesEffect(ctx),
   state: osAgrees,
 });
