@@ -222,7 +222,7 @@ function runNext(ps: ProfileSearch, options: SuiteOptions, shard: Shard): Search
   const source = runSource(options.seed, ps.profile, runIndex);
   ps.shrinking = false;
   const before = ps.runsDone;
-  const d = fc.check(ps.property, { seed: source.seed, path: source.path, numRuns: 1, interruptAfterTimeLimit: SHRINK_TIME_MS, markInterruptAsFailure: false });
+  const d = fc.check(ps.property, { seed: source.seed, path: source.path, numRuns: 1, interruptAfterTimeLimit: SHRINK_TIME_MS, markInterruptAsFailure: false, ...(options.shrink === false ? { endOnFailure: true } : {}) });
   // A run that never reached the property (fast-check gave up generating) still counts, so that
   // every loop over runs ends.
   if (ps.runsDone === before) ps.runsDone++;

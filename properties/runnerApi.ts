@@ -87,6 +87,8 @@ export interface SuiteOptions {
    * 1 judges every step whole). Shrinking and the stored repro always judge every step whole.
    */
   readonly wholeEvery?: number;
+  /** false: report the first failing run as generated, without fast-check's shrinking (default true). */
+  readonly shrink?: boolean;
   /** After each run: runs done over all profiles, the total (0 with a time budget), the profile. */
   readonly onProgress?: (done: number, total: number, profile: string) => void;
 }

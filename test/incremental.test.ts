@@ -11,7 +11,8 @@ import type { AllocatorConfig } from '../impl/index.ts';
 import type { CommandData } from '../properties/commandData.ts';
 import { commandFromData, StatsCommand } from '../properties/commands/index.ts';
 import type { StepTarget, SuiteCommand } from '../properties/commands/index.ts';
-import { replay } from '../properties/runner.ts';
+import { replay, runSuite } from '../properties/runner.ts';
+import { userSearchOptions } from '../matrix/killMatrix.ts';
 import { DEFAULT_WHOLE_EVERY, MAX_WHOLE_EVERY, Session } from '../properties/session.ts';
 import { slabIdOfAddress } from '../model/index.ts';
 
@@ -165,6 +166,18 @@ describe('incremental checks: corruption of an untouched slab', () => {
 });
 
 // The same first failure with K = 16 as with K = 1 on every planted fault: test/incremental-faults-{1,2}.test.ts.
+
+describe('incremental checks: the shrunk repro does not depend on K', () => {
+  it('remote-drain-no-header-restore: the user search with shrinking gives the same repro with K = 16 as with K = 1', () => {
+    const base = userSearchOptions({ runs: 40, seed: 1, faults: ['remote-drain-no-header-restore'] });
+    const whole = runSuite({ ...base, wholeEvery: 1 });
+    const incremental = runSuite({ ...base, wholeEvery: DEFAULT_WHOLE_EVERY });
+    expect(whole.passed).toBe(false);
+    expect(incremental.counterexample?.invariant).toBe(whole.counterexample?.invariant);
+    expect(incremental.counterexample?.commands).toEqual(whole.counterexample?.commands);
+    expect(incremental.counterexample?.path).toBe(whole.counterexample?.path);
+  });
+});
 
 // Code inside a step that breaks what it should not (a stand-in for a buggy allocator): stats()
 // whose run first writes through the test hooks, so the change happens during the step.

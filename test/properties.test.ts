@@ -1,6 +1,6 @@
 // The property suite at a fixed seed on every profile: fast-check generates swarm-weighted command
 // sequences, the model runs beside the implementation, and all 15 invariants are checked after every
-// step. ALLOC_CHECK_RUNS sets the runs per small-scope profile (default 600; the big profiles get an
+// step. ALLOC_CHECK_RUNS sets the runs per small-scope profile (default 300; the big profiles get an
 // eighth of them: their steps are dearer and the small scopes carry the search); ALLOC_CHECK_SEED
 // the seed. Longer budgets: ALLOC_CHECK_RUNS=20000 npx vitest run test/properties.test.ts.
 
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PROFILE_NAMES } from '../impl/index.ts';
 import { runSuite } from '../properties/runner.ts';
 
-const RUNS = Number(process.env.ALLOC_CHECK_RUNS ?? 600);
+const RUNS = Number(process.env.ALLOC_CHECK_RUNS ?? 300);
 const SEED = Number(process.env.ALLOC_CHECK_SEED ?? 20240601);
 
 const runsFor = (profile: string): number => (profile.startsWith('tiny') ? RUNS : Math.max(1, Math.round(RUNS / 8)));
