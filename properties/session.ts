@@ -181,37 +181,42 @@ export class Session implements StepTarget {
     if (scope === 'all') {
       // Incremental unless this is the K-th step since the last whole judgement.
       if (this.sinceWhole + 1 < this.wholeEvery) {
-        const stepsScope = stepScope(ctx);
-        ctx.scope = stepsScope;
-        // Blocks that left a changed thread cache: the slabs its last walk found them in.
-        for (const index of stepsScope.changedCaches) for (const id of this.walkLogs?.caches.get(index)?.slabIds ?? []) stepsScope.slabs.add(id);
-        // The heap walk reuses the list walks the step could not have changed: of slabs the scope
-        // leaves out, and of thread caches of other threads than the one the command names, all
-        // of whose nodes lie in slabs out of scope.
-        const prior = this.walkLogs;
-        const named = 'thread' in ctx.command ? ctx.command.thread : -1;
-        const classCount = ctx.view.classCount;
-        if (prior !== null) {
-          ctx.post.walkReuse = {
-            slab: (id) => (stepsScope.slabs.has(id) ? undefined : prior.slabs.get(id)),
-            cache: (index) => {
-              const log = prior.caches.get(index);
-              if (log === undefined || Math.floor(index / classCount) === named) return undefined;
-              for (const id of log.slabIds) if (stepsScope.slabs.has(id)) return undefined;
-              return log;
-            },
-          };
-        }
+        this.scopeIncrementally(ctx);
         this.sinceWhole++;
       } else this.sinceWhole = 0;
     }
-    const failure = scope === 'trusted' ? null : this.checkAll(ctx, scope === 'step');
+    const failure = scope === 'trusted' ? null : this.checkAll(ctx, scope === 'step' ? 'step' : 'all');
     this.walkLogs = ctx.post.walkedLogs;
     this.pendingPost = ctx.post;
     if (failure !== null) return { outcome, failure };
     if (outcome.deferredError !== undefined) return { outcome, failure: { invariant: 'internal-error', message: outcome.deferredError } };
     for (const o of this.observers) o(ctx);
     return { outcome, failure: null };
+  }
+
+  /**
+   * Makes `ctx` an incremental step's: its scope (properties/stepScope.ts, with the slabs of blocks
+   * that left a changed thread cache, from the last walk), and the list walks its heap walk may
+   * reuse — of slabs the scope leaves out, and of thread caches of other threads than the one the
+   * command names, none of whose nodes lies in a slab in scope.
+   */
+  private scopeIncrementally(ctx: CheckContext): void {
+    const scope = stepScope(ctx);
+    ctx.scope = scope;
+    const prior = this.walkLogs;
+    if (prior === null) return;
+    for (const index of scope.changedCaches) for (const id of prior.caches.get(index)?.slabIds ?? []) scope.slabs.add(id);
+    const named = 'thread' in ctx.command ? ctx.command.thread : -1;
+    const classCount = ctx.view.classCount;
+    ctx.post.walkReuse = {
+      slab: (id) => (scope.slabs.has(id) ? undefined : prior.slabs.get(id)),
+      cache: (index) => {
+        const log = prior.caches.get(index);
+        if (log === undefined || Math.floor(index / classCount) === named) return undefined;
+        for (const id of log.slabIds) if (scope.slabs.has(id)) return undefined;
+        return log;
+      },
+    };
   }
 
   /**
@@ -226,16 +231,7 @@ export class Session implements StepTarget {
     // walks of lists outside its scope.
     const ctx = new Ctx({ allocator: this.allocator, model: this.model, step: last.step, command: last.command, event: last.event, pre: last.pre });
     this.pendingPost = ctx.post;
-    for (const inv of this.invariants) {
-      let v;
-      try {
-        v = inv.checkState?.(ctx) ?? null;
-      } catch (e) {
-        v = { message: `the check could not read the state: ${errorText(e)}` };
-      }
-      if (v !== null) return { invariant: inv.name, message: v.message, ...(v.slabId !== undefined ? { slabId: v.slabId } : {}) };
-    }
-    return null;
+    return this.checkAll(ctx, 'state');
   }
 
   /**
@@ -249,12 +245,12 @@ export class Session implements StepTarget {
     this.pendingPost = null;
   }
 
-  /** Every invariant in check order; the first violation wins. */
-  checkAll(ctx: CheckContext, stepPartsOnly = false): StepFailure | null {
+  /** Every invariant in check order (all parts, or only the step or the state parts); the first violation wins. */
+  checkAll(ctx: CheckContext, parts: 'all' | 'step' | 'state' = 'all'): StepFailure | null {
     for (const inv of this.invariants) {
       let v;
       try {
-        v = stepPartsOnly ? (inv.checkStep?.(ctx) ?? null) : inv.check(ctx);
+        v = parts === 'all' ? inv.check(ctx) : parts === 'step' ? (inv.checkStep?.(ctx) ?? null) : (inv.checkState?.(ctx) ?? null);
       } catch (e) {
         // A state so broken that the check could not even read it is a violation of that invariant.
         v = { message: `the check could not read the state: ${errorText(e)}` };
