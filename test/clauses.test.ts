@@ -802,3 +802,21 @@ describe('more ways to break the same clauses (one test per message variant that
     expect(rejudge(s, 'no-premature-failure', { event, allocator: a })?.message).toMatch(/under its cap \(0 < 3\) and the registry has room \(1\/3 SuperSlabs mapped, 0 parked/);
   });
 });
+
+describe('census: a pool chunk records the request the model made (mutation survivors pool.ts:124, 137, 260)', () => {
+  it('a slack byte changed in a live chunk header is caught; the clean one passes', () => {
+    const off = profileConfig('tiny-off');
+    const s = new Session(off);
+    const alloc = commandFromData({ kind: 'alloc', thread: 0, size: 20 });
+    expect(s.execute(alloc, 1).failure).toBeNull();
+    const b = s.model.live()[0];
+    if (b === undefined || b.front !== 'pool') throw new Error('expected a pool block on tiny-off');
+    const chunk = s.lastContext?.post.poolWalk().allocatedByPtr.get(b.ptr);
+    if (chunk === undefined) throw new Error('no chunk');
+    // u32 chunkBytes, then u16 slack (impl/pool.ts's layout): one more byte of slack.
+    s.hooks.pokeU8(chunk.chunk + 4, s.view.readU8(chunk.chunk + 4) + 1);
+    const v = s.execute(commandFromData({ kind: 'stats' }), 2).failure;
+    expect(v?.invariant).toBe('census');
+    expect(v?.message).toMatch(/of 20 B: its chunk header records a request of 19 B/);
+  });
+});

@@ -160,7 +160,8 @@ function listTree(dir: string): string[] {
 describe('mutants leaves the tree clean', () => {
   it('without --out it writes its repros to a temporary folder it names, and nothing under counterexamples/', async () => {
     const before = listTree(join(ROOT, 'counterexamples'));
-    const r = await runCli(['mutants', '--faults', 'soft-cap-ignored', '--time', '2', '--json']);
+    // --runs, not --time: a budget in seconds can starve a profile on a loaded runner (CI did).
+    const r = await runCli(['mutants', '--faults', 'soft-cap-ignored', '--runs', '3', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(listTree(join(ROOT, 'counterexamples'))).toEqual(before);
     const j = JSON.parse(r.stdout) as { outDir: string; faults: { file: string }[] };

@@ -153,6 +153,14 @@ export const census = defineInvariant({
     const implPool = ctx.post.poolWalk().allocatedByPtr;
     for (const p of implPool.keys()) if (!modelPool.has(p)) return { message: `pool chunk at ${hex(p)} is allocated but not live in the model (lost block)` };
     for (const p of modelPool) if (!implPool.has(p)) return { message: `pool block ${hex(p)} is live in the model but not allocated in the pool` };
+    // Each chunk's header (walked) records the request the model made: chunkBytes − header − slack.
+    for (const b of ctx.model.live()) {
+      if (b.front !== 'pool') continue;
+      const chunk = implPool.get(b.ptr);
+      if (chunk !== undefined && chunk.requestedBytes !== b.sizeBytes) {
+        return { message: `pool block ${hex(b.ptr)} of ${b.sizeBytes} B: its chunk header records a request of ${chunk.requestedBytes} B (chunk of ${chunk.chunkBytes} B)` };
+      }
+    }
     return null;
   },
 });
