@@ -158,7 +158,7 @@ const sameLanes = (a: FingerprintLanes, b: FingerprintLanes): boolean => a.hi ==
  */
 export function expand(space: SearchSpace, path: readonly number[], seen: SeenSet): Expansion {
   const reusable = reusableOf(space);
-  // fullChecks replays from the root: the tests compare the two (explore.test.ts, "fullChecks").
+  // fullChecks replays from the root: the tests compare the two (explore.long.test.ts, "fullChecks").
   const parent = space.fullChecks ? materialize(space, path, reusable.parent ?? undefined) : parentAt(space, reusable, path);
   reusable.parent = null; // in use until this expansion ends
   try {

@@ -63,7 +63,7 @@ export const shardRunCount = (shard: Shard, runs: number): number => (runs > sha
  * Time weights of the profiles: the share of a time budget each one gets. Small-scope profiles
  * reach the deep states in short runs, so they get more of it; the large profiles' runs cost
  * 20–60× more, so a weight of 1 gives them a few dozen runs in the default 20 s. Each profile's
- * measured reach (test/reach.test.ts) stays at or above 5% of runs at these run counts.
+ * measured reach (test/reach.long.test.ts) stays at or above 5% of runs at these run counts.
  */
 export function profileWeight(profile: string): number {
   return profile.startsWith('tiny') ? 3 : 1;

@@ -165,7 +165,7 @@ describe('incremental checks: corruption of an untouched slab', () => {
   });
 });
 
-// The same first failure with K = 16 as with K = 1 on every planted fault: test/incremental-faults-{1,2}.test.ts.
+// The same first failure with K = 16 as with K = 1 on every planted fault: test/incremental-faults-{1,2}.long.test.ts.
 
 describe('incremental checks: the shrunk repro does not depend on K', () => {
   it('remote-drain-no-header-restore: the user search with shrinking gives the same repro with K = 16 as with K = 1', () => {

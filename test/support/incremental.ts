@@ -1,5 +1,5 @@
 // The no-loss-of-detection check of incremental checks (issue 13), shared by the two halves of the
-// fault list (test/incremental-faults-1.test.ts and -2, so that vitest's two workers share them):
+// fault list (test/incremental-faults-1.long.test.ts and -2, so that vitest's two workers share them):
 // the user search (run --profile all --runs RUNS --seed 1) with K = DEFAULT_WHOLE_EVERY and with
 // K = 1 finds the fault in the same run, with the same shrunk repro and the same invariant.
 
