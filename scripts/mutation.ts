@@ -15,7 +15,7 @@
 //                  judgements, the docs rewritten (the equivalent column)
 // Exit: 0, 1 when there are new survivors, 2 on bad arguments.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Stryker } from '@stryker-mutator/core';
 import { MUTATION_RUNS, MUTATION_SEED, SEARCH_TEST_FILE, UNIT_TEST_FILES } from '../test/mutation/searchOptions.ts';
 import { EXCLUDED_FILES, QUICK_FILES, classify, implFiles, countRows, jsonSummary, markdown, mergeReports, newSurvivors, orderViolations, rejudged, shardFiles } from './mutationReport.ts';
@@ -91,11 +91,25 @@ function readBaseline(): MutationReport | null {
   return existsSync(DOCS_JSON) ? (JSON.parse(readFileSync(DOCS_JSON, 'utf8')) as MutationReport) : null;
 }
 
-async function runStryker(files: readonly string[], quiet: boolean): Promise<StrykerJson> {
-  const fileName = `${OUT_DIR}/stryker.json`;
-  const stryker = new Stryker({ configFile: 'stryker.config.mjs', mutate: [...files], reporters: quiet ? ['json'] : ['json', 'progress'], jsonReporter: { fileName }, logLevel: (quiet ? 'off' : 'info') as StrykerOptions['logLevel'] });
-  await stryker.runMutationTest();
-  return JSON.parse(readFileSync(fileName, 'utf8')) as StrykerJson;
+/**
+ * One Stryker instance per file, one after the other. Every mutant's run executes the whole search
+ * under the instrumentation of every file its instance mutates (each expression a call that asks
+ * whether its mutant is active), so one instance over many files makes every run dearer: measured
+ * in session 5, the initial test run took 15 s with impl/threads.ts alone instrumented and 50 s with
+ * seven files (session 4). Each file's Stryker report is kept as reports/mutation/stryker-<file>.json.
+ */
+async function runStrykerPerFile(files: readonly string[], quiet: boolean): Promise<StrykerJson[]> {
+  const out: StrykerJson[] = [];
+  for (const [i, file] of files.entries()) {
+    const fileName = `${OUT_DIR}/stryker-${file.replace(/^impl\//, '').replace(/\.ts$/, '')}.json`;
+    rmSync(fileName, { force: true });
+    if (!quiet) process.stderr.write(`mutation: file ${i + 1} of ${files.length}: ${file}\n`);
+    const stryker = new Stryker({ configFile: 'stryker.config.mjs', mutate: [file], reporters: quiet ? ['json'] : ['json', 'progress'], jsonReporter: { fileName }, logLevel: (quiet ? 'off' : 'info') as StrykerOptions['logLevel'] });
+    await stryker.runMutationTest();
+    // A file without a mutant (only types and constants) gets no Stryker report.
+    out.push(existsSync(fileName) ? (JSON.parse(readFileSync(fileName, 'utf8')) as StrykerJson) : { files: {} });
+  }
+  return out;
 }
 
 function updateDocs(report: MutationReport): void {
@@ -128,9 +142,10 @@ async function main(): Promise<void> {
   const baseline = readBaseline();
   const judgements = baseline?.judgements ?? {};
   const t0 = Date.now();
-  const json = await runStryker(files, args.json);
-  const rows = classify(json, SEARCH_TEST_FILE, judgements);
-  const misordered = orderViolations(json, SEARCH_TEST_FILE);
+  mkdirSync(OUT_DIR, { recursive: true });
+  const jsons = await runStrykerPerFile(files, args.json);
+  const rows = jsons.flatMap((json) => classify(json, SEARCH_TEST_FILE, judgements));
+  const misordered = jsons.reduce((n, json) => n + orderViolations(json, SEARCH_TEST_FILE), 0);
   if (misordered > 0) process.stderr.write(`mutation: WARNING: ${misordered} mutants were killed by the search after another test ran: the search did not run first, the unit-test column is not reliable\n`);
   const perFile: Record<string, Counts> = {};
   for (const f of files) perFile[f] = countRows(rows.filter((r) => r.file === f));

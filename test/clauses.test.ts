@@ -820,3 +820,38 @@ describe('census: a pool chunk records the request the model made (mutation surv
     expect(v?.message).toMatch(/of 20 B: its chunk header records a request of 19 B/);
   });
 });
+
+describe('lists-wellformed: the pool layout contract (mutation survivors of coalesce, release, split)', () => {
+  const A100: CommandData = { kind: 'alloc', thread: 0, size: 100 };
+  /** Writes a chunk header's u32 chunkBytes and u16 slack (impl/pool.ts's layout) through the hooks. */
+  function pokeChunk(s: Session, chunk: number, chunkBytes: number, slack: number): void {
+    for (let i = 0; i < 4; i++) s.hooks.pokeU8(chunk + i, (chunkBytes >>> (8 * i)) & 0xff);
+    s.hooks.pokeU8(chunk + 4, slack & 0xff);
+    s.hooks.pokeU8(chunk + 5, slack >>> 8);
+  }
+
+  it('the legal state passes; two adjacent free chunks are reported', () => {
+    const s = legal(tiny, [A100]);
+    expect(rejudge(s, 'lists-wellformed')).toBeNull();
+    // The block's chunk marked free beside the free remainder split off behind it.
+    s.hooks.setPoolChunkAllocated(live(s).ptr - s.view.pool().headerBytes, false);
+    expect(rejudge(s, 'lists-wellformed')?.message).toMatch(/^pool chunks 0x[0-9a-f]+ and 0x[0-9a-f]+ are adjacent and both free/);
+  });
+
+  it('a mapped region without an allocated chunk is reported', () => {
+    const s = legal(tiny, [A100]);
+    const chunk = live(s).ptr - s.view.pool().headerBytes;
+    s.hooks.setPoolChunkAllocated(chunk, false);
+    pokeChunk(s, chunk, tiny.superslabSize, 0); // one free chunk over the whole region
+    expect(rejudge(s, 'lists-wellformed')?.message).toMatch(/^pool region 0x[0-9a-f]+ holds no allocated chunk but is still mapped/);
+  });
+
+  it('an allocated chunk that kept a remainder it could split off is reported', () => {
+    const s = legal(tiny, [A100, A100]);
+    const first = (s.model.live()[0] as { ptr: number }).ptr - s.view.pool().headerBytes;
+    const bytes = s.view.readU32(first);
+    // The first chunk swallows the second: twice its size, the same 100-byte request.
+    pokeChunk(s, first, 2 * bytes, 2 * bytes - 8 - 100);
+    expect(rejudge(s, 'lists-wellformed')?.message).toMatch(new RegExp(`of ${2 * bytes} B holds a request of 100 B \\(a ${bytes} B chunk\\): the ${bytes} B remainder was not split off`));
+  });
+});

@@ -7,7 +7,8 @@
 import type { StateContext, Violation } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import { deltaThreshold, modelRouteOf, slabIdOfAddress, slabStartOf } from '../../model/index.ts';
-import { poolReportDifference } from '../poolWalk.ts';
+import { POOL_HEADER_BYTES, POOL_MIN_CHUNK, poolReportDifference } from '../poolWalk.ts';
+import type { PoolChunk, PoolWalk } from '../poolWalk.ts';
 import type { HolderRole } from '../checkContext.ts';
 
 /** lists-wellformed: the pool's chunk list tiles its regions, and the pool reports it as its bytes say. */
@@ -15,7 +16,43 @@ export function poolListClause(ctx: StateContext): Violation | null {
   const walk = ctx.post.poolWalk();
   if (walk.problems.length > 0) return { message: walk.problems[0] as string };
   const diff = poolReportDifference(walk, ctx.post.pool());
-  return diff === null ? null : { message: diff };
+  if (diff !== null) return { message: diff };
+  return poolLayoutProblem(walk, ctx.config.superslabSize);
+}
+
+/**
+ * lists-wellformed: the pool's layout contract (docs/design.md, "The fallback pool"), judged on the
+ * raw walk: a free merges with its free neighbours, so no two adjacent chunks are free; a region
+ * left with no allocated chunk is unmapped at that free; first fit splits off every remainder that
+ * can be a chunk, so an allocated chunk exceeds its request's chunk size by less than the smallest
+ * chunk. Each rule is one a pool without it would break silently (fragmentation, a region leaked).
+ */
+function poolLayoutProblem(walk: PoolWalk, regionBytes: number): Violation | null {
+  let region = -1;
+  let regionHasAllocated = true;
+  let previousFree: PoolChunk | null = null;
+  for (const c of walk.chunks) {
+    const base = c.chunk - (c.chunk % regionBytes);
+    if (base !== region) {
+      if (!regionHasAllocated) return { message: `pool region ${hex(region)} holds no allocated chunk but is still mapped (a free that empties a region unmaps it)` };
+      region = base;
+      regionHasAllocated = false;
+      previousFree = null;
+    }
+    if (c.allocated) {
+      regionHasAllocated = true;
+      previousFree = null;
+      const need = Math.max(POOL_MIN_CHUNK, Math.ceil((c.requestedBytes + POOL_HEADER_BYTES) / 8) * 8);
+      if (c.chunkBytes - need >= POOL_MIN_CHUNK) {
+        return { message: `pool chunk ${hex(c.chunk)} of ${c.chunkBytes} B holds a request of ${c.requestedBytes} B (a ${need} B chunk): the ${c.chunkBytes - need} B remainder was not split off` };
+      }
+    } else {
+      if (previousFree !== null) return { message: `pool chunks ${hex(previousFree.chunk)} and ${hex(c.chunk)} are adjacent and both free (a free merges its free neighbours)` };
+      previousFree = c;
+    }
+  }
+  if (!regionHasAllocated) return { message: `pool region ${hex(region)} holds no allocated chunk but is still mapped (a free that empties a region unmaps it)` };
+  return null;
 }
 
 /** lists-wellformed: the stride and shift the free path divides by are the bound class's. */

@@ -2,7 +2,7 @@
 // bounded, seeded search over every profile, the thing a user gates on. A mutant of impl/ is
 // "killed by the search" when this test fails with it switched on.
 // Method: runSuite(userSearchOptions({ runs, seed })) with the run count and seed of
-// searchOptions.ts (the options of `alloc-check run --profile all --runs 25 --seed 1`); it must
+// searchOptions.ts (the options of `alloc-check run --profile all --runs 10 --seed 1`); it must
 // pass, and must have run every profile's runs. Only test/mutation/vitest.mutation.config.ts
 // includes this file: `npm test` never runs it.
 

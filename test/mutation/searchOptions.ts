@@ -7,7 +7,7 @@ import { userSearchOptions } from '../../matrix/killMatrix.ts';
 import type { SuiteOptions } from '../../properties/runnerApi.ts';
 
 /** Runs per profile (every built-in profile, round-robin): chosen so that the full run fits its budget (docs/mutation.md "Duration"). */
-export const MUTATION_RUNS = 25;
+export const MUTATION_RUNS = 10;
 export const MUTATION_SEED = 1;
 
 /** The search's options: exactly what `alloc-check run --profile all --runs N --seed S` builds. */
