@@ -855,3 +855,16 @@ describe('lists-wellformed: the pool layout contract (mutation survivors of coal
     expect(rejudge(s, 'lists-wellformed')?.message).toMatch(new RegExp(`of ${2 * bytes} B holds a request of 100 B \\(a ${bytes} B chunk\\): the ${bytes} B remainder was not split off`));
   });
 });
+
+describe('badFree foreign: a pool region’s first byte (mutation survivor pool.ts:176)', () => {
+  it('one pool aim in four is the region base, rejected as an invalid pointer with nothing changed', () => {
+    const s = legal(tiny, [{ kind: 'alloc', thread: 0, size: 100 }]);
+    // offset = variant + 6 × param: variant 5 aims into a pool region, param 8 (a multiple of 4) at its base.
+    s.execute(commandFromData({ kind: 'badFree', thread: 0, bad: 'foreign', ref: 0, offset: 5 + 6 * 8 }), s.stepsExecuted + 1);
+    const event = s.lastContext?.event;
+    if (event?.kind !== 'badFree') throw new Error(`expected a badFree event, got ${event?.kind}`);
+    expect(event.description).toMatch(/^first byte of pool region 0x/);
+    expect(event.expected.verdict).toBe('invalid-pointer');
+    expect(s.lastContext && rejudge(s, 'bad-free-rejected')).toBeNull();
+  });
+});
