@@ -11,8 +11,8 @@ export type ArgTarget = 'live' | 'freed' | 'interior' | 'never' | 'pool' | 'rang
 export const ARG_TARGETS: readonly ArgTarget[] = ['live', 'freed', 'interior', 'never', 'pool', 'range'];
 
 /** Public methods called with an argument outside their domain by the misuse command. */
-export type MisuseMethod = 'alloc' | 'free' | 'drain' | 'flush' | 'threadExit' | 'setSoftCap' | 'setRouteProfile';
-export const MISUSE_METHODS: readonly MisuseMethod[] = ['alloc', 'free', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile'];
+export type MisuseMethod = 'alloc' | 'free' | 'drain' | 'flush' | 'threadExit' | 'setSoftCap' | 'setRouteProfile' | 'usableSize' | 'readBytes' | 'writeBytes' | 'setOsMapLimit' | 'refuseMaps';
+export const MISUSE_METHODS: readonly MisuseMethod[] = ['alloc', 'free', 'drain', 'flush', 'threadExit', 'setSoftCap', 'setRouteProfile', 'usableSize', 'readBytes', 'writeBytes', 'setOsMapLimit', 'refuseMaps'];
 
 export type CommandData =
   | { readonly kind: 'alloc'; readonly thread: number; readonly size: number }

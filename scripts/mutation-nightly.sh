@@ -2,9 +2,9 @@
 # The full mutation run of the nightly workflow (docs/mutation.md): scripts/mutation-nightly.sh [OUT_DIR] [I N]
 #
 # StrykerJS over every mutated file of impl/ (npm run mutation), killing test the suite's own
-# search (run --profile all --runs 25 --seed 1), the unit tests of impl/ a second column; with I N,
+# search (run --profile all --runs 10 --seed 1), the unit tests of impl/ a second column; with I N,
 # only shard I of N (the mutated files, sorted, i mod N = I-1). Writes OUT_DIR/mutation-summary.json
-# (the --json document) and the report (report*.md, report*.json, Stryker's stryker.json).
+# (the --json document) and the report (report*.md, report*.json, Stryker's stryker-<file>.json).
 # Duration: docs/mutation.md (about 70 min on 2 cores for the whole of impl/).
 # Exit status: 0, 1 when a survivor is new against the committed docs/mutation.json, 2 usage.
 set -u

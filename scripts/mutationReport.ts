@@ -20,6 +20,13 @@ import ts from 'typescript';
 export const HARNESS_FUNCTIONS: Readonly<Record<string, string>> = {
   'impl/pool.ts:setChunkAllocated': 'the body of the test hook setPoolChunkAllocated (impl/hooks.ts); no allocator path calls it',
   'impl/os.ts:mappedCount': 'an accessor only the unit tests call (no allocator path, no view)',
+  // Clone code and the test-hook entry kept in allocator.ts beside the class they copy (session 5):
+  // the explorer's copies and the hooks, like impl/clone.ts and impl/hooks.ts, which are excluded.
+  'impl/allocator.ts:clone': 'clone code: the explorer\'s deep copy (impl/clone.ts is excluded)',
+  'impl/allocator.ts:restoreFrom': 'clone code: the explorer\'s copy in place (impl/clone.ts is excluded)',
+  'impl/allocator.ts:cloneAllocator': 'clone code: the explorer\'s entry to clone (impl/clone.ts is excluded)',
+  'impl/allocator.ts:restoreAllocator': 'clone code: the explorer\'s entry to restoreFrom (impl/clone.ts is excluded)',
+  'impl/allocator.ts:testHooks': 'the entry of the test hooks (impl/hooks.ts is excluded)',
 };
 
 /** Whether a mutant key (file:function:...) lies in a HARNESS_FUNCTIONS function. */

@@ -320,7 +320,7 @@ describe('every public method on every class of argument', () => {
     const all: CommandData[] = [
       ...setup,
       ...ARG_TARGETS.flatMap(queries),
-      ...MISUSE_METHODS.flatMap((method) => [0, 1, 2, 3, 4, 5].map((variant): CommandData => ({ kind: 'misuse', method, variant }))),
+      ...MISUSE_METHODS.flatMap((method) => [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((variant): CommandData => ({ kind: 'misuse', method, variant }))),
       { kind: 'stats' },
     ];
     const s = legal(tiny, all);
@@ -370,5 +370,28 @@ describe('every public method on every class of argument', () => {
     expect(judgeWith(writesAnyway, { kind: 'writeBytes', target: 'live', ref: 0, offset: 0 }, 'data-integrity')).toMatch(/succeeded/);
     expect(judgeWith({ drain: () => undefined }, { kind: 'misuse', method: 'drain', variant: 1 }, 'bad-free-rejected')).toMatch(/drain\(t0, 4\) gave returned; expected RangeError/);
     expect(judgeWith({ free: () => ({ ok: true }) }, { kind: 'misuse', method: 'free', variant: 2 }, 'bad-free-rejected')).toMatch(/free\(t0, -1\) gave ok; expected invalid-pointer/);
+  });
+
+  it('misuse beside a live block: a fast path that skips a check, an error that names nothing, a wrapped address are flagged', () => {
+    const s = legal(tiny, [A7, A7]);
+    const last = s.lastContext as CheckContext;
+    const judgeWith = (methods: Partial<Allocator>, data: CommandData): string | undefined => {
+      const target: StepTarget = { config: s.config, allocator: lyingAllocator(s.allocator, s.allocator.view, methods), view: s.view, hooks: s.hooks, model: s.model };
+      const outcome = commandFromData(data).run(target);
+      const ctx = new CheckContext({ allocator: s.allocator, model: s.model, step: last.step, command: last.command, event: outcome.event, pre: last.pre });
+      return INVARIANTS_BY_NAME.get('bad-free-rejected')?.check(ctx)?.message;
+    };
+    const T = tiny.threads;
+    const live = (s.model.live()[0] as { ptr: number }).ptr;
+    expect(judgeWith({ setSoftCap: () => { throw new RangeError('bad cap'); } }, { kind: 'misuse', method: 'setSoftCap', variant: 1 })).toMatch(/^setSoftCap\(0, -1\) gave RangeError "bad cap", which does not name -1; expected RangeError/);
+    // A lookup that wraps the address to 32 bits answers for the live block 2^32 above it.
+    const wrapping: Partial<Allocator> = { usableSize: (p: number) => s.allocator.usableSize(p >>> 0) };
+    expect(judgeWith(wrapping, { kind: 'misuse', method: 'usableSize', variant: 3 })).toMatch(new RegExp(`^usableSize\\(${live + 2 ** 32}\\) gave \\d+; expected 0`));
+    expect(judgeWith({ refuseMaps: () => undefined }, { kind: 'misuse', method: 'refuseMaps', variant: 0 })).toMatch(/^refuseMaps\(-1\) gave returned; expected RangeError/);
+    // A free whose fast path takes a live pointer without checking the thread: it frees the block (last: it changes s).
+    const unchecked: Partial<Allocator> = { free: (_t: number, p: number) => s.allocator.free(0, p) };
+    expect(judgeWith(unchecked, { kind: 'misuse', method: 'free', variant: 8 })).toMatch(new RegExp(`^free\\(t${T}, ${live}\\) gave ok; expected RangeError`));
+    const s2 = legal(tiny, [A7, { kind: 'misuse', method: 'free', variant: 8 }, { kind: 'misuse', method: 'readBytes', variant: 1 }, { kind: 'misuse', method: 'writeBytes', variant: 1 }]);
+    expect(s2.model.liveCount()).toBe(1);
   });
 });

@@ -11,16 +11,20 @@ import type { StepTarget, SuiteCommand } from './Command.ts';
 /** One call outside a method's domain: its text, what the model predicts, and the call itself. */
 interface Misuse {
   readonly call: string;
-  /** 'RangeError', or free's predicted result ('ok' for null, an error kind). */
+  /** 'RangeError', free's predicted result ('ok' for null, an error kind), or usableSize's answer ('0'). */
   readonly expected: string;
+  /** For an expected RangeError: the text of the bad argument, which its message must name. */
+  readonly names?: string;
   readonly invoke: () => string;
 }
 
 /**
  * misuse(method, variant): a public method called with an argument outside its domain (a thread or
- * class out of range, a negative or fractional size or cap, an unknown route profile, a null or
- * out-of-range pointer). The call must throw RangeError — free answers instead: null is a no-op,
- * an out-of-range pointer is an invalid-pointer — and change nothing but the bad-free count.
+ * class out of range, a negative or fractional size, cap, length or limit, an unknown route
+ * profile, a null, fractional or out-of-range pointer — also beside a live block's pointer, so that
+ * a fast path that skips the check would act on a real block). The call must throw a RangeError whose
+ * message names the bad argument — free answers instead: null is a no-op, a bad pointer is an
+ * invalid-pointer; usableSize answers 0 — and change nothing but the bad-free count.
  */
 export class MisuseCommand implements SuiteCommand {
   readonly data: CommandData;
@@ -39,38 +43,71 @@ export class MisuseCommand implements SuiteCommand {
     const a = target.allocator;
     const T = target.config.threads;
     const C = target.config.strides.length;
+    // A live block (the model's first, by address order of its list) makes a bad argument beside a
+    // real pointer; without one, address 1 (never a block's user pointer... nor live).
+    const live = target.model.live()[0]?.ptr;
+    const p = live ?? 1;
+    const hexP = `0x${p.toString(16)}`;
+    const usable = live === undefined ? 0 : a.usableSize(live);
     const threw = (f: () => void): string => {
       f();
       return 'returned';
     };
-    const freed = (t: number, p: number): Misuse => ({
-      call: `free(t${t}, ${p})`,
-      expected: t < 0 || t >= T || !Number.isInteger(t) ? 'RangeError' : p === 0 ? 'ok' : 'invalid-pointer',
+    const freed = (t: number, q: number): Misuse => ({
+      call: `free(t${t}, ${q})`,
+      expected: t < 0 || t >= T || !Number.isInteger(t) ? 'RangeError' : q === 0 ? 'ok' : 'invalid-pointer',
+      names: `thread ${t}`,
       invoke: () => {
-        const r = a.free(t, p);
+        const r = a.free(t, q);
         return r.ok ? 'ok' : r.error;
       },
     });
-    const ranged = (call: string, f: () => void): Misuse => ({ call, expected: 'RangeError', invoke: () => threw(f) });
+    const ranged = (call: string, names: string, f: () => void): Misuse => ({ call, expected: 'RangeError', names, invoke: () => threw(f) });
+    const zero = (q: number): Misuse => ({ call: `usableSize(${q})`, expected: '0', invoke: () => String(a.usableSize(q)) });
     return match(this.method)
       .returnType<readonly Misuse[]>()
       .with('alloc', () => [
-        ranged(`alloc(t${T}, 8)`, () => a.alloc(T, 8)),
-        ranged('alloc(t-1, 8)', () => a.alloc(-1, 8)),
-        ranged('alloc(t0, -1)', () => a.alloc(0, -1)),
-        ranged('alloc(t0, 1.5)', () => a.alloc(0, 1.5)),
-        ranged('alloc(t0, NaN)', () => a.alloc(0, Number.NaN)),
+        ranged(`alloc(t${T}, 8)`, `${T}`, () => a.alloc(T, 8)),
+        ranged('alloc(t-1, 8)', '-1', () => a.alloc(-1, 8)),
+        ranged('alloc(t0, -1)', '-1', () => a.alloc(0, -1)),
+        ranged('alloc(t0, 1.5)', '1.5', () => a.alloc(0, 1.5)),
+        ranged('alloc(t0, NaN)', 'NaN', () => a.alloc(0, Number.NaN)),
       ])
-      .with('free', () => [freed(T, 0), freed(0, 0), freed(0, -1), freed(0, 2 ** 32), freed(0, 1.5), freed(-1, 1)])
-      .with('drain', () => [ranged(`drain(t${T}, 0)`, () => a.drain(T, 0)), ranged(`drain(t0, ${C})`, () => a.drain(0, C)), ranged('drain(t0, -1)', () => a.drain(0, -1))])
-      .with('flush', () => [ranged(`flush(t${T})`, () => a.flush(T)), ranged('flush(t-1)', () => a.flush(-1))])
-      .with('threadExit', () => [ranged(`threadExit(t${T})`, () => a.threadExit(T)), ranged('threadExit(t0.5)', () => a.threadExit(0.5))])
+      .with('free', () => [
+        freed(T, 0),
+        freed(0, 0),
+        freed(0, -1),
+        freed(0, 2 ** 32),
+        freed(0, 1.5),
+        freed(-1, 1),
+        // beside a live block: a wrapped, a fractional pointer, a bad thread on a real pointer
+        freed(0, p + 2 ** 32),
+        freed(0, p + 0.5),
+        freed(T, p),
+        freed(0.5, p),
+      ])
+      .with('drain', () => [ranged(`drain(t${T}, 0)`, `${T}`, () => a.drain(T, 0)), ranged(`drain(t0, ${C})`, `${C}`, () => a.drain(0, C)), ranged('drain(t0, -1)', '-1', () => a.drain(0, -1))])
+      .with('flush', () => [ranged(`flush(t${T})`, `${T}`, () => a.flush(T)), ranged('flush(t-1)', '-1', () => a.flush(-1))])
+      .with('threadExit', () => [ranged(`threadExit(t${T})`, `${T}`, () => a.threadExit(T)), ranged('threadExit(t0.5)', '0.5', () => a.threadExit(0.5))])
       .with('setSoftCap', () => [
-        ranged(`setSoftCap(${C}, 1)`, () => a.setSoftCap(C, 1)),
-        ranged('setSoftCap(0, -1)', () => a.setSoftCap(0, -1)),
-        ranged('setSoftCap(0, 1.5)', () => a.setSoftCap(0, 1.5)),
+        ranged(`setSoftCap(${C}, 1)`, `${C}`, () => a.setSoftCap(C, 1)),
+        ranged('setSoftCap(0, -1)', '-1', () => a.setSoftCap(0, -1)),
+        ranged('setSoftCap(0, 1.5)', '1.5', () => a.setSoftCap(0, 1.5)),
       ])
-      .with('setRouteProfile', () => [ranged('setRouteProfile("bogus")', () => a.setRouteProfile('bogus' as RouteProfile))])
+      .with('setRouteProfile', () => [ranged('setRouteProfile("bogus")', 'bogus', () => a.setRouteProfile('bogus' as RouteProfile))])
+      // usableSize answers 0 for anything but a live block's user pointer, wrapped addresses included
+      .with('usableSize', () => [zero(0), zero(-1), zero(p + 0.5), zero(p + 2 ** 32), zero(p - 2 ** 32), zero(2 ** 32)])
+      .with('readBytes', () => [
+        ranged('readBytes(0x1, 0)', '0x1', () => a.readBytes(1, 0)),
+        ranged(`readBytes(${hexP}, ${usable + 1})`, live === undefined ? hexP : `${usable + 1}`, () => a.readBytes(p, usable + 1)),
+        ranged(`readBytes(${hexP}, 0.5)`, live === undefined ? hexP : '0.5', () => a.readBytes(p, 0.5)),
+      ])
+      .with('writeBytes', () => [
+        ranged('writeBytes(0x1, [])', '0x1', () => a.writeBytes(1, new Uint8Array(0))),
+        ranged(`writeBytes(${hexP}, ${usable + 1} bytes)`, live === undefined ? hexP : `${usable + 1}`, () => a.writeBytes(p, new Uint8Array(usable + 1))),
+      ])
+      .with('setOsMapLimit', () => [ranged('setOsMapLimit(-1)', '-1', () => a.setOsMapLimit(-1)), ranged('setOsMapLimit(1.5)', '1.5', () => a.setOsMapLimit(1.5))])
+      .with('refuseMaps', () => [ranged('refuseMaps(-1)', '-1', () => a.refuseMaps(-1)), ranged('refuseMaps(0.5)', '0.5', () => a.refuseMaps(0.5))])
       .exhaustive();
   }
 
@@ -82,7 +119,10 @@ export class MisuseCommand implements SuiteCommand {
     try {
       got = m.invoke();
     } catch (e) {
-      got = e instanceof RangeError ? 'RangeError' : `threw ${errorText(e)}`;
+      // A RangeError must say what was wrong: its message names the bad argument.
+      if (!(e instanceof RangeError)) got = `threw ${errorText(e)}`;
+      else if (m.names !== undefined && !e.message.includes(m.names)) got = `RangeError "${e.message}", which does not name ${m.names}`;
+      else got = 'RangeError';
     }
     const after = stateDigest(target.view, 1);
     return { event: { kind: 'misuse', method: this.method, call: m.call, expected: m.expected, got, before, after }, result: got };
