@@ -19,7 +19,7 @@ interface Misuse {
 }
 
 /**
- * misuse(method, variant): a public method called with an argument outside its domain (a thread or
+ * misuse(method, variant): every misuse of a public method, from `variant` on: calls with an argument outside its domain (a thread or
  * class out of range, a negative or fractional size, cap, length or limit, an unknown route
  * profile, a null, fractional or out-of-range pointer — also beside a live block's pointer, so that
  * a fast path that skips the check would act on a real block). The call must throw a RangeError whose
@@ -45,8 +45,10 @@ export class MisuseCommand implements SuiteCommand {
     const C = target.config.strides.length;
     // A live block (the model's first, by address order of its list) makes a bad argument beside a
     // real pointer; without one, address 1 (never a block's user pointer... nor live).
-    const live = target.model.live()[0]?.ptr;
+    const block = target.model.live()[0];
+    const live = block?.ptr;
     const p = live ?? 1;
+    const owner = block?.thread ?? 0;
     const hexP = `0x${p.toString(16)}`;
     const usable = live === undefined ? 0 : a.usableSize(live);
     const threw = (f: () => void): string => {
@@ -81,8 +83,8 @@ export class MisuseCommand implements SuiteCommand {
         freed(0, 1.5),
         freed(-1, 1),
         // beside a live block: a wrapped, a fractional pointer, a bad thread on a real pointer
-        freed(0, p + 2 ** 32),
-        freed(0, p + 0.5),
+        freed(owner, p + 2 ** 32),
+        freed(owner, p + 0.5),
         freed(T, p),
         freed(0.5, p),
       ])
@@ -111,21 +113,25 @@ export class MisuseCommand implements SuiteCommand {
       .exhaustive();
   }
 
+  /**
+   * Every misuse of the method, from `variant` on (cyclically), stopping at the first one answered
+   * otherwise than predicted: none changes the state, so one step judges them all (a single call
+   * per step made the wrapped-pointer and bad-thread variants too rare to be drawn in a search).
+   */
   run(target: StepTarget): StepOutcome {
     const list = this.misuses(target);
-    const m = list[this.variant % list.length] as Misuse;
     const before = stateDigest(target.view, 1);
-    let got: string;
-    try {
-      got = m.invoke();
-    } catch (e) {
-      // A RangeError must say what was wrong: its message names the bad argument.
-      if (!(e instanceof RangeError)) got = `threw ${errorText(e)}`;
-      else if (m.names !== undefined && !e.message.includes(m.names)) got = `RangeError "${e.message}", which does not name ${m.names}`;
-      else got = 'RangeError';
+    let m = list[this.variant % list.length] as Misuse;
+    let got = '';
+    let rejectedFrees = 0;
+    for (let i = 0; i < list.length; i++) {
+      m = list[(this.variant + i) % list.length] as Misuse;
+      got = attempt(m);
+      if (this.method === 'free' && got !== 'ok' && !got.startsWith('RangeError') && !got.startsWith('threw')) rejectedFrees++;
+      if (got !== m.expected) break;
     }
     const after = stateDigest(target.view, 1);
-    return { event: { kind: 'misuse', method: this.method, call: m.call, expected: m.expected, got, before, after }, result: got };
+    return { event: { kind: 'misuse', method: this.method, call: m.call, expected: m.expected, got, calls: list.length, rejectedFrees, before, after }, result: got };
   }
 
   normalize(_target: StepTarget): CommandData {
@@ -134,5 +140,16 @@ export class MisuseCommand implements SuiteCommand {
 
   toString(): string {
     return `misuse(${this.method}, ${this.variant})`;
+  }
+}
+
+/** One call: its answer, or what it threw (a RangeError must name the bad argument in its message). */
+function attempt(m: Misuse): string {
+  try {
+    return m.invoke();
+  } catch (e) {
+    if (!(e instanceof RangeError)) return `threw ${errorText(e)}`;
+    if (m.names !== undefined && !e.message.includes(m.names)) return `RangeError "${e.message}", which does not name ${m.names}`;
+    return 'RangeError';
   }
 }

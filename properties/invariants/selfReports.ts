@@ -129,8 +129,7 @@ export function failureStatsClause(ctx: CheckContext): Violation | null {
 /** bad-free-rejected: the bad-free count moves by one for each rejected free the suite made, else not at all. */
 export function badFreeStatsClause(ctx: CheckContext): Violation | null {
   const ev = ctx.event;
-  const rejected =
-    (ev.kind === 'free' && !ev.result.ok) || (ev.kind === 'badFree' && !ev.result.ok) || (ev.kind === 'misuse' && ev.method === 'free' && ev.got !== 'ok' && ev.got !== 'RangeError' && !ev.got.startsWith('threw')) ? 1 : 0;
+  const rejected = ev.kind === 'misuse' ? ev.rejectedFrees : (ev.kind === 'free' && !ev.result.ok) || (ev.kind === 'badFree' && !ev.result.ok) ? 1 : 0;
   const got = d(ctx, 'badFrees');
   if (got !== rejected) return { message: `stats().badFrees moved by ${got}, the step made ${rejected} rejected free${rejected === 1 ? '' : 's'}` };
   return null;
