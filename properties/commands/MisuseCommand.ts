@@ -1,6 +1,7 @@
 import { match } from 'ts-pattern';
 import type { RouteProfile } from '../../impl/index.ts';
 import type { Model } from '../../model/index.ts';
+import { slabIdOfAddress } from '../../model/index.ts';
 import type { CommandData, MisuseMethod } from '../commandData.ts';
 import { MISUSE_METHODS } from '../commandData.ts';
 import { stateDigest } from '../digest.ts';
@@ -49,6 +50,11 @@ export class MisuseCommand implements SuiteCommand {
     const live = block?.ptr;
     const p = live ?? 1;
     const owner = block?.thread ?? 0;
+    // A live block of an orphaned slab (owner -1, after its thread exited): free(-1, it) must not
+    // take a fast path that compares the thread with the owner before checking the thread's range.
+    const orphanSlabs = new Set<number>();
+    for (let c = 0; c < C; c++) for (const id of target.view.orphanList(c)) orphanSlabs.add(id);
+    const orphaned = orphanSlabs.size === 0 ? undefined : target.model.live().find((b) => b.front === 'tiny' && orphanSlabs.has(slabIdOfAddress(target.config, b.ptr - 1)));
     const hexP = `0x${p.toString(16)}`;
     const usable = live === undefined ? 0 : a.usableSize(live);
     const threw = (f: () => void): string => {
@@ -87,6 +93,7 @@ export class MisuseCommand implements SuiteCommand {
         freed(owner, p + 0.5),
         freed(T, p),
         freed(0.5, p),
+        freed(-1, orphaned?.ptr ?? p),
       ])
       .with('drain', () => [ranged(`drain(t${T}, 0)`, `${T}`, () => a.drain(T, 0)), ranged(`drain(t0, ${C})`, `${C}`, () => a.drain(0, C)), ranged('drain(t0, -1)', '-1', () => a.drain(0, -1))])
       .with('flush', () => [ranged(`flush(t${T})`, `${T}`, () => a.flush(T)), ranged('flush(t-1)', '-1', () => a.flush(-1))])
