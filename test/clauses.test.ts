@@ -856,7 +856,7 @@ describe('lists-wellformed: the pool layout contract (mutation survivors of coal
   });
 });
 
-describe('badFree foreign: a pool region’s first byte (mutation survivor pool.ts:176)', () => {
+describe('badFree foreign: a pool region’s first and last bytes (mutation survivors pool.ts:176, 177)', () => {
   it('one pool aim in four is the region base, rejected as an invalid pointer with nothing changed', () => {
     const s = legal(tiny, [{ kind: 'alloc', thread: 0, size: 100 }]);
     // offset = variant + 6 × param: variant 5 aims into a pool region, param 8 (a multiple of 4) at its base.
@@ -866,5 +866,12 @@ describe('badFree foreign: a pool region’s first byte (mutation survivor pool.
     expect(event.description).toMatch(/^first byte of pool region 0x/);
     expect(event.expected.verdict).toBe('invalid-pointer');
     expect(s.lastContext && rejudge(s, 'bad-free-rejected')).toBeNull();
+    // param 9 (1 mod 4): the region's last byte, inside the last chunk: an interior pointer.
+    s.execute(commandFromData({ kind: 'badFree', thread: 0, bad: 'foreign', ref: 0, offset: 5 + 6 * 9 }), s.stepsExecuted + 1);
+    const last = s.lastContext?.event;
+    if (last?.kind !== 'badFree') throw new Error(`expected a badFree event, got ${last?.kind}`);
+    expect(last.description).toMatch(/^last byte of pool region 0x/);
+    expect(last.expected.verdict).toBe('interior-pointer');
+    expect(rejudge(s, 'bad-free-rejected')).toBeNull();
   });
 });

@@ -25,7 +25,7 @@ interface Aim {
  *   stale    — like double, preferring addresses whose region was unmapped or slab rebound since
  *   interior — a live block's pointer plus 1..stride-2 (inside the block)
  *   foreign  — an address never handed out (region 0, a SuperSlab header, beyond carved, an idle
- *              slab, an unmapped region, a pool region's first byte or inside a pool region)
+ *              slab, an unmapped region, a pool region's first or last byte, inside a pool region)
  *   forged   — a live block whose header byte is overwritten through the test hook, freed, restored
  */
 export class BadFreeCommand implements SuiteCommand {
@@ -155,8 +155,10 @@ export class BadFreeCommand implements SuiteCommand {
         if (regions.length === 0) return regionZero;
         const r = regions[param % regions.length];
         if (r === undefined) return regionZero;
-        // One in four at the region's first byte (no chunk's user pointer can be there), the rest inside.
+        // One in four at the region's first byte (no chunk's user pointer can be there), one in four
+        // at its last byte (the end of the last chunk), the rest inside.
         if (param % 4 === 0) return { ptr: r, description: `first byte of pool region ${hex(r)}`, reallyStale: false };
+        if (param % 4 === 1) return { ptr: r + config.superslabSize - 1, description: `last byte of pool region ${hex(r)}`, reallyStale: false };
         return { ptr: r + 1 + (param % (config.superslabSize - 2)), description: `inside pool region ${hex(r)}`, reallyStale: false };
       }
     }
