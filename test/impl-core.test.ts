@@ -349,3 +349,21 @@ describe('cloneAllocator', () => {
     }
   });
 });
+
+describe('internal corruption is reported as such', () => {
+  it('an access to an address with no backing memory throws HeapCorruptionError naming the address', () => {
+    const a = createAllocator(profileConfig('tiny'));
+    // Region 3 is never mapped by a fresh allocator (nothing allocated yet).
+    const unmapped = 3 * a.config.superslabSize + 5;
+    let thrown: unknown = null;
+    try {
+      testHooks(a).pokeU8(unmapped, 1);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).name).toBe('HeapCorruptionError');
+    expect((thrown as Error).message).toBe(`access to an address with no backing memory: 0x${unmapped.toString(16)}`);
+    expect((thrown as { addr?: number }).addr).toBe(unmapped);
+  });
+});
