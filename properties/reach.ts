@@ -43,6 +43,7 @@ export const REACH_ITEMS = [
   'refused-page-refill',
   'refused-pool-growth',
   'refused-remap',
+  'reserve-given-back',
 ] as const;
 export type ReachItem = (typeof REACH_ITEMS)[number];
 
@@ -80,6 +81,7 @@ export const REACH_DESCRIPTIONS: Readonly<Record<ReachItem, string>> = {
   'refused-page-refill': 'OS refused the SuperSlab map of a TinyHeap page refill',
   'refused-pool-growth': 'OS refused the pool a new region',
   'refused-remap': 'OS refused the re-map of a freed region index',
+  'reserve-given-back': 'the pool, refused a region, gave a parked SuperSlab back to the OS and grew',
 };
 
 const STAGE_ITEM: Readonly<Record<AcquireStage, ReachItem>> = { stage0: 'stage0', stage0_5: 'stage0_5', stage1: 'stage1', stage2: 'stage2', stage3: 'stage3' };
@@ -135,6 +137,9 @@ export function reachImpossibility(config: AllocatorConfig, item: ReachItem): st
     case 'refused-page-refill':
     case 'refused-pool-growth':
       return refusalImpossibility(config, item);
+    case 'reserve-given-back':
+      if (config.emptyReserve === 0) return 'emptyReserve 0: no SuperSlab is parked';
+      return refusalImpossibility(config, 'refused-pool-growth');
     default:
       return null;
   }
@@ -158,6 +163,7 @@ export class ReachTracker {
   /** Slabs that had blocks on their remote queue after the previous step. */
   private remoteHolding = new Set<number>();
   private lastStats: AllocatorStats | null = null;
+  private lastReserve = 0;
 
   observe(ctx: CheckContext): void {
     const ev = ctx.event;
@@ -211,7 +217,15 @@ export class ReachTracker {
     if (ev.kind === 'writeBytes' && ev.threwRangeError) this.seen.add('write-refused');
     if (ev.kind === 'misuse' && ev.got === ev.expected) this.seen.add('misuse-refused');
     if (ev.kind === 'stats') this.seen.add('stats-compared');
-    this.lastStats = ctx.allocator.stats();
+    // A pool allocation refused a region while a SuperSlab sat parked, served after the parked one
+    // went back to the OS (the out-of-memory retry: trim the reserve, ask again).
+    const stats = ctx.allocator.stats();
+    const reserveNow = ctx.view.reserve().length;
+    if (ev.kind === 'alloc' && ev.servedBy === 'pool' && reserveNow < this.lastReserve && this.lastStats !== null && stats.osRefusalsBySite.poolGrowth > this.lastStats.osRefusalsBySite.poolGrowth) {
+      this.seen.add('reserve-given-back');
+    }
+    this.lastReserve = reserveNow;
+    this.lastStats = stats;
   }
 
   reached(): ReadonlySet<ReachItem> {

@@ -53,6 +53,7 @@ const allocs = (t: number, size: number, n: number): SuiteCommand[] => Array.fro
  *   atLimit      osLimit(L), allocations, osLimit(none), the same allocation again
  *   remap        allocations, frees, flush (and trim): a SuperSlab unmapped; osRefuse(k), then
  *                allocations: the refused map is the re-map of the freed index
+ *   parkedAtLimit a SuperSlab parked, osLimit(L), pool allocations that need a region (below)
  */
 export function refusalScenarios(config: AllocatorConfig, parts: ScenarioParts): Weighted[] {
   const out: Weighted[] = [];
@@ -87,6 +88,30 @@ export function refusalScenarios(config: AllocatorConfig, parts: ScenarioParts):
         new OsRefuseCommand(0),
         new AllocCommand(t, next),
       ]),
+    });
+  }
+  // parkedAtLimit (configs with an empty reserve only): from a clean slate (everything freed, every
+  // thread flushed, the reserve trimmed: nothing mapped), a thread fills and empties a slab and lets
+  // go of it (its SuperSlab parks, the only region mapped), osLimit(1), then pool allocations of up
+  // to half a region, which need one: at the limit the pool must give the parked SuperSlab back and
+  // ask again (no-premature-failure judges the failure it would otherwise be), then the configured limit.
+  if (config.emptyReserve > 0 && has('osLimit') && has('free') && has('flush') && config.poolBytes >= config.superslabSize) {
+    const poolSize = Math.floor(config.superslabSize / 2) - 16;
+    out.push({
+      weight: 2,
+      arbitrary: fc
+        .tuple(thread, anySize, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }))
+        .map(([t, s, n, m]) => [
+          ...Array.from({ length: 48 }, (_, i) => new FreeCommand((t + i) % config.threads, 0)),
+          ...Array.from({ length: config.threads }, (_, i) => new FlushCommand(i)),
+          new TrimCommand(),
+          ...allocs(t, s, n),
+          ...Array.from({ length: n }, () => new FreeCommand(t, -1)),
+          new FlushCommand(t),
+          new OsLimitCommand(1),
+          ...allocs(t, poolSize, m),
+          new OsLimitCommand(config.osMapLimit),
+        ]),
     });
   }
   if (has('osRefuse')) out.push(...aimedScenarios(config, parts));
