@@ -29,9 +29,11 @@ describe(`reach (seed ${SEED})`, () => {
 
   it('rules out only what a profile cannot reach, and says why', () => {
     const tiny = profileConfig('tiny');
-    expect(REACH_ITEMS.filter((i) => reachImpossibility(tiny, i) !== null)).toEqual(['delta-threshold-flush', 'page-eviction']);
+    expect(REACH_ITEMS.filter((i) => reachImpossibility(tiny, i) !== null)).toEqual(['delta-threshold-flush', 'page-eviction', 'reserve-given-back']);
+    expect(reachImpossibility(tiny, 'reserve-given-back')).toBe('emptyReserve 0: no SuperSlab is parked');
+    expect(reachImpossibility(profileConfig('tiny-threads'), 'reserve-given-back')).toBeNull();
     expect(reachImpossibility(tiny, 'page-eviction')).toBe('C3: soft cap 2 <= 2 pages');
-    expect(REACH_ITEMS.filter((i) => reachImpossibility(profileConfig('tiny-meta'), i) !== null)).toEqual([]);
+    expect(REACH_ITEMS.filter((i) => reachImpossibility(profileConfig('tiny-meta'), i) !== null)).toEqual(['reserve-given-back']);
     const def = profileConfig('default');
     expect(reachImpossibility(def, 'registry-full')).toMatch(/needs 32768 slots/);
     expect(reachImpossibility(def, 'stage1')).toMatch(/DRAINING unless > 512 KiB stay live/);
