@@ -776,11 +776,12 @@ describe('more ways to break the same clauses (one test per message variant that
     expect(rejudge(s, 'lists-wellformed', { allocator: pages })?.message).toMatch(/t0 holds TinyHeap pages for class 0, which TinyHeap does not serve/);
   });
 
-  it('registry: listed twice, over capacity, a by-class entry not registered or parked, SuperSlabs and registry disagree', () => {
+  it('registry: listed twice, over capacity, out of order, a by-class entry not registered or parked, SuperSlabs and registry disagree', () => {
     const s = legal(tiny, [A7]);
     const mis = (view: Partial<AllocatorView>) => rejudge(s, 'registry', { allocator: misreporting(s.allocator, view) })?.message;
     expect(mis({ registry: () => [0x200, 0x200] })).toMatch(/the registry lists a SuperSlab twice/);
     expect(mis({ registry: () => [0x200, 0x400, 0x600, 0x800] })).toMatch(/holds 4 SuperSlabs, over its capacity 3/);
+    expect(mis({ registry: () => [0x400, 0x200] })).toMatch(/the registry is not in ascending order: \[0x00000400, 0x00000200\]/);
     expect(mis({ registryByClass: (c: number) => (c === 0 ? [0x200, 0x400] : []) })).toMatch(/registry list of class 0 names 0x00000400, not registered/);
     expect(mis({ reserve: () => [0x200] })).toMatch(/registry list of class 0 names 0x00000200, parked in the reserve/);
     expect(mis({ superslabs: () => [] })).toMatch(/mapped SuperSlabs \[\] and the registry \[0x00000200\] disagree/);

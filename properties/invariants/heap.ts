@@ -292,6 +292,10 @@ export const registry = defineInvariant({
     const regSet = new Set(reg);
     if (regSet.size !== reg.length) return { message: `the registry lists a SuperSlab twice: [${reg.map(hex).join(', ')}]` };
     if (reg.length > config.registryCapacity) return { message: `the registry holds ${reg.length} SuperSlabs, over its capacity ${config.registryCapacity}` };
+    // Ascending, as the view documents (insertion keeps the list sorted: Stage 2 scans it in this order).
+    for (let i = 1; i < reg.length; i++) {
+      if ((reg[i] as number) <= (reg[i - 1] as number)) return { message: `the registry is not in ascending order: [${reg.map(hex).join(', ')}]` };
+    }
     const regions = ctx.post.regions();
     for (const [base, kind] of regions) {
       if (base <= 0 || base % config.superslabSize !== 0) return { message: `mapped region ${hex(base)} is not a positive multiple of the SuperSlab size` };
