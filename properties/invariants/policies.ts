@@ -198,6 +198,11 @@ export function acquisitionOrder(ctx: CheckContext): Violation | null {
   const first = firstAvailableStage(ctx, j.p, j.c);
   if (first < 0) return null; // the first attempt fails: reclaim and retry, judged by no-premature-failure
   const got = stageOfServed(ctx, j.p, j);
+  // An EMPTY slot of c in a scanned SuperSlab could also come from Stage 1's pop: the per-stage hit
+  // counter (SPEC §5: "Per-stage hit counters are kept") tells whether the scan ran and gave it.
+  if (first === 1 && got === 1 && ctx.post.stats().stages.stage0_5 <= ctx.pre.stats.stages.stage0_5) {
+    return { message: `acquisition must take the first stage that can give a slot: ${j.what} from an EMPTY slot Stage 0.5's scan could give, but stats().stages.stage0_5 did not move (the scan was skipped)`, slabId: j.served.slabId };
+  }
   if (got < 0 || got <= first) return null; // an earlier stage than allowed is soft-cap's or tier-release's to judge
   return {
     message: `acquisition must take the first stage that can give a slot: ${j.what} from ${STAGE_NAMES[got]}, but ${STAGE_NAMES[first]} could give one`,
