@@ -774,6 +774,9 @@ describe('more ways to break the same clauses (one test per message variant that
     const t0 = s.view.thread(0);
     const pages = misreporting(s.allocator, { thread: (t: number) => (t !== 0 ? s.view.thread(t) : { ...t0, classes: t0.classes.map((cv, c) => (c === 0 ? { ...cv, pages: { current: owned, partial: [], full: [] } } : cv)) }) });
     expect(rejudge(s, 'lists-wellformed', { allocator: pages })?.message).toMatch(/t0 holds TinyHeap pages for class 0, which TinyHeap does not serve/);
+    // A TinyHeap class (C3 on tiny) holding one page more than tinyHeapMaxPages (2).
+    const over = misreporting(s.allocator, { thread: (t: number) => (t !== 0 ? s.view.thread(t) : { ...t0, classes: t0.classes.map((cv, c) => (c === 3 ? { ...cv, pages: { current: owned, partial: [owned + 1], full: [owned + 2] } } : cv)) }) });
+    expect(rejudge(s, 'lists-wellformed', { allocator: over })?.message).toMatch(/t0 holds 3 TinyHeap pages of class 3, over tinyHeapMaxPages 2/);
   });
 
   it('registry: listed twice, over capacity, out of order, a by-class entry not registered or parked, SuperSlabs and registry disagree', () => {

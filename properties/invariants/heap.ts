@@ -43,6 +43,8 @@ export const listsWellformed = defineInvariant({
         const pages = [...(cv.pages.current >= 0 ? [cv.pages.current] : []), ...cv.pages.partial, ...cv.pages.full];
         const isHeapClass = (ctx.config.tinyHeapClasses & (1 << c)) !== 0;
         if (!isHeapClass && pages.length > 0) return { message: `t${tv.thread} holds TinyHeap pages for class ${c}, which TinyHeap does not serve` };
+        // SPEC §1: tinyHeapMaxPages is what a thread holds per TinyHeap class (a full set evicts one to attach another).
+        if (pages.length > ctx.config.tinyHeapMaxPages) return { message: `t${tv.thread} holds ${pages.length} TinyHeap pages of class ${c}, over tinyHeapMaxPages ${ctx.config.tinyHeapMaxPages}` };
         const cached = walk.tlsLength[tv.thread * view.classCount + c] ?? 0;
         if (isHeapClass && cached > 0) return { message: `t${tv.thread} caches ${cached} blocks of TinyHeap class ${c} (TinyHeap has no TLS cache)` };
         for (const id of pages) {
