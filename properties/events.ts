@@ -85,8 +85,7 @@ export type StepEvent =
       /** 'RangeError', or the free result the model predicts ('ok' for null, 'invalid-pointer'). */
       readonly expected: string;
       readonly got: string;
-      /** Calls the step makes (every misuse of the method); call/expected/got are the first answered otherwise, else the last. */
-      readonly calls: number;
+      /** The step makes every misuse of the method: call/expected/got are the first answered otherwise, else the last. */
       /** Frees among them answered with an error kind (each counts as a bad free). */
       readonly rejectedFrees: number;
       readonly before: StateDigest;

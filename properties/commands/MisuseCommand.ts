@@ -44,19 +44,14 @@ export class MisuseCommand implements SuiteCommand {
     const a = target.allocator;
     const T = target.config.threads;
     const C = target.config.strides.length;
-    // A live block (the model's first, by address order of its list) makes a bad argument beside a
-    // real pointer; without one, address 1 (never a block's user pointer... nor live).
+    // The model's first live block makes a bad argument beside a real pointer; without one, address
+    // 1 (in region 0, never mapped: no block's user pointer).
     const block = target.model.live()[0];
     const live = block?.ptr;
     const p = live ?? 1;
     const owner = block?.thread ?? 0;
-    // A live block of an orphaned slab (owner -1, after its thread exited): free(-1, it) must not
-    // take a fast path that compares the thread with the owner before checking the thread's range.
-    const orphanSlabs = new Set<number>();
-    for (let c = 0; c < C; c++) for (const id of target.view.orphanList(c)) orphanSlabs.add(id);
-    const orphaned = orphanSlabs.size === 0 ? undefined : target.model.live().find((b) => b.front === 'tiny' && orphanSlabs.has(slabIdOfAddress(target.config, b.ptr - 1)));
     const hexP = `0x${p.toString(16)}`;
-    const usable = live === undefined ? 0 : a.usableSize(live);
+    const usable = (): number => (live === undefined ? 0 : a.usableSize(live));
     const threw = (f: () => void): string => {
       f();
       return 'returned';
@@ -93,7 +88,7 @@ export class MisuseCommand implements SuiteCommand {
         freed(owner, p + 0.5),
         freed(T, p),
         freed(0.5, p),
-        freed(-1, orphaned?.ptr ?? p),
+        freed(-1, orphanedBlock(target) ?? p),
       ])
       .with('drain', () => [ranged(`drain(t${T}, 0)`, `${T}`, () => a.drain(T, 0)), ranged(`drain(t0, ${C})`, `${C}`, () => a.drain(0, C)), ranged('drain(t0, -1)', '-1', () => a.drain(0, -1))])
       .with('flush', () => [ranged(`flush(t${T})`, `${T}`, () => a.flush(T)), ranged('flush(t-1)', '-1', () => a.flush(-1))])
@@ -106,15 +101,21 @@ export class MisuseCommand implements SuiteCommand {
       .with('setRouteProfile', () => [ranged('setRouteProfile("bogus")', 'bogus', () => a.setRouteProfile('bogus' as RouteProfile))])
       // usableSize answers 0 for anything but a live block's user pointer, wrapped addresses included
       .with('usableSize', () => [zero(0), zero(-1), zero(p + 0.5), zero(p + 2 ** 32), zero(p - 2 ** 32), zero(2 ** 32)])
-      .with('readBytes', () => [
-        ranged('readBytes(0x1, 0)', '0x1', () => a.readBytes(1, 0)),
-        ranged(`readBytes(${hexP}, ${usable + 1})`, live === undefined ? hexP : `${usable + 1}`, () => a.readBytes(p, usable + 1)),
-        ranged(`readBytes(${hexP}, 0.5)`, live === undefined ? hexP : '0.5', () => a.readBytes(p, 0.5)),
-      ])
-      .with('writeBytes', () => [
-        ranged('writeBytes(0x1, [])', '0x1', () => a.writeBytes(1, new Uint8Array(0))),
-        ranged(`writeBytes(${hexP}, ${usable + 1} bytes)`, live === undefined ? hexP : `${usable + 1}`, () => a.writeBytes(p, new Uint8Array(usable + 1))),
-      ])
+      .with('readBytes', () => {
+        const over = usable() + 1;
+        return [
+          ranged('readBytes(0x1, 0)', '0x1', () => a.readBytes(1, 0)),
+          ranged(`readBytes(${hexP}, ${over})`, live === undefined ? hexP : `${over}`, () => a.readBytes(p, over)),
+          ranged(`readBytes(${hexP}, 0.5)`, live === undefined ? hexP : '0.5', () => a.readBytes(p, 0.5)),
+        ];
+      })
+      .with('writeBytes', () => {
+        const over = usable() + 1;
+        return [
+          ranged('writeBytes(0x1, [])', '0x1', () => a.writeBytes(1, new Uint8Array(0))),
+          ranged(`writeBytes(${hexP}, ${over} bytes)`, live === undefined ? hexP : `${over}`, () => a.writeBytes(p, new Uint8Array(over))),
+        ];
+      })
       .with('setOsMapLimit', () => [ranged('setOsMapLimit(-1)', '-1', () => a.setOsMapLimit(-1)), ranged('setOsMapLimit(1.5)', '1.5', () => a.setOsMapLimit(1.5))])
       .with('refuseMaps', () => [ranged('refuseMaps(-1)', '-1', () => a.refuseMaps(-1)), ranged('refuseMaps(0.5)', '0.5', () => a.refuseMaps(0.5))])
       .exhaustive();
@@ -138,7 +139,7 @@ export class MisuseCommand implements SuiteCommand {
       if (got !== m.expected) break;
     }
     const after = stateDigest(target.view, 1);
-    return { event: { kind: 'misuse', method: this.method, call: m.call, expected: m.expected, got, calls: list.length, rejectedFrees, before, after }, result: got };
+    return { event: { kind: 'misuse', method: this.method, call: m.call, expected: m.expected, got, rejectedFrees, before, after }, result: got };
   }
 
   normalize(_target: StepTarget): CommandData {
@@ -159,4 +160,15 @@ function attempt(m: Misuse): string {
     if (m.names !== undefined && !e.message.includes(m.names)) return `RangeError "${e.message}", which does not name ${m.names}`;
     return 'RangeError';
   }
+}
+
+/**
+ * A live block of an orphaned slab (owner -1, after its thread exited): free(-1, it) must not take a
+ * fast path that compares the thread with the owner before checking the thread's range.
+ */
+function orphanedBlock(target: StepTarget): number | undefined {
+  const orphanSlabs = new Set<number>();
+  for (let c = 0; c < target.config.strides.length; c++) for (const id of target.view.orphanList(c)) orphanSlabs.add(id);
+  if (orphanSlabs.size === 0) return undefined;
+  return target.model.live().find((b) => b.front === 'tiny' && orphanSlabs.has(slabIdOfAddress(target.config, b.ptr - 1)))?.ptr;
 }

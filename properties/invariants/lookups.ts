@@ -28,13 +28,14 @@ export function poolListClause(ctx: StateContext): Violation | null {
  * chunk. Each rule is one a pool without it would break silently (fragmentation, a region leaked).
  */
 function poolLayoutProblem(walk: PoolWalk, regionBytes: number): Violation | null {
+  const unmappedNot = (r: number): Violation => ({ message: `pool region ${hex(r)} holds no allocated chunk but is still mapped (a free that empties a region unmaps it)` });
   let region = -1;
   let regionHasAllocated = true;
   let previousFree: PoolChunk | null = null;
   for (const c of walk.chunks) {
     const base = c.chunk - (c.chunk % regionBytes);
     if (base !== region) {
-      if (!regionHasAllocated) return { message: `pool region ${hex(region)} holds no allocated chunk but is still mapped (a free that empties a region unmaps it)` };
+      if (!regionHasAllocated) return unmappedNot(region);
       region = base;
       regionHasAllocated = false;
       previousFree = null;
@@ -51,7 +52,7 @@ function poolLayoutProblem(walk: PoolWalk, regionBytes: number): Violation | nul
       previousFree = c;
     }
   }
-  if (!regionHasAllocated) return { message: `pool region ${hex(region)} holds no allocated chunk but is still mapped (a free that empties a region unmaps it)` };
+  if (!regionHasAllocated) return unmappedNot(region);
   return null;
 }
 
