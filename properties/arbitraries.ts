@@ -212,6 +212,7 @@ export function epilogueOf(config: AllocatorConfig, body: readonly SuiteCommand[
  *   allocBurst   n × alloc(t, size)                       fills a slab, reaches caps and registry-full
  *   freeBurst    n × free(t, #r)                          empties slabs, overflows a cache
  *   handoff      allocs by a, flush(a), remote frees by b, drain(a, c)   → remote drain releases a slab
+ *   heldDrain    allocs by a, remote frees by b, drain(a, c)   → a drain empties a slab a still holds
  *   exitAdopt    allocs by a, threadExit(a), alloc by b   → orphan published, then adopted (Stage 0)
  *   keepHot      allocs of one class, allocs of another, free the newest, flush → a release that
  *                leaves the SuperSlab HOT, then an alloc of a third class → Stage 0.5/1, rebinding
@@ -265,6 +266,31 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
       arbitrary: fc.tuple(thread, fc.nat(), classSize, count).map(([a, k, size, n]) => {
         const b = otherThread(a, k);
         return [...allocs(a, size, n), new FlushCommand(a), ...freesNewest(b, n), has('drain') ? new DrainCommand(a, clsOf(size)) : new FlushCommand(a), ...staleTail(b)];
+      }),
+    });
+  }
+  // The same with a's slab still held (its current slab, a TinyHeap page) when b's frees come
+  // back: a's drain empties it, and a keeps it (current) or lets go of it, never releases it
+  // held. Half of them on a TinyHeap class when the config has one (its pages are held
+  // differently). A thread-cache slab empties only when a's cache holds none of its blocks: a
+  // fresh slab (after flush(a)) and exactly one refill's worth of allocations (one pop for each
+  // block the refill moved into the cache), in half of them.
+  const heapClasses = config.strides.map((_, c) => c).filter((c) => (config.tinyHeapClasses & (1 << c)) !== 0);
+  const heldSize = heapClasses.length === 0 ? classSize : fc.oneof(classSize, fc.constantFrom(...heapClasses).chain((c) => classSizeArbitrary(config, c)));
+  const oneRefill = (c: number): number => Math.min(config.refillBatch, config.tlsCap[c] as number);
+  if (has('free') && has('drain') && threads >= 2) {
+    options.push({
+      weight: 2,
+      arbitrary: fc.tuple(thread, fc.nat(), heldSize, fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([a, k, size, count, exact]) => {
+        const b = otherThread(a, k);
+        const c = clsOf(size);
+        const tlsClass = heapClasses.includes(c) === false;
+        const n = exact && tlsClass ? oneRefill(c) : count;
+        const fresh = exact && tlsClass && has('flush') ? [new FlushCommand(a)] : [];
+        // A class the starting route profile sends to the pool gets the tiny front first (tiny-hot's
+        // and tiny-off's TinyHeap class), when route switches are on.
+        const toTiny = has('setRouteProfile') && modelRouteOf(swarm.startProfile ?? config.routeProfile, c, config.strides.length) === 'POOL_ONLY' ? [new SetRouteProfileCommand('full')] : [];
+        return [...toTiny, ...fresh, ...allocs(a, size, n), ...freesNewest(b, n), new DrainCommand(a, c), ...staleTail(b)];
       }),
     });
   }

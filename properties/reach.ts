@@ -25,6 +25,7 @@ export const REACH_ITEMS = [
   'registry-full',
   'tls-overflow-drain',
   'remote-drain-release',
+  'held-drain-empty',
   'exit-adoption',
   'pool-fallback',
   'bad-invalid-pointer',
@@ -63,6 +64,7 @@ export const REACH_DESCRIPTIONS: Readonly<Record<ReachItem, string>> = {
   'registry-full': 'registry full at Stage 3',
   'tls-overflow-drain': 'thread-cache overflow drain',
   'remote-drain-release': 'remote drain emptied and released a slab',
+  'held-drain-empty': 'remote drain emptied a slab its owner keeps holding',
   'exit-adoption': 'thread exit, then its orphan adopted',
   'pool-fallback': 'tiny failure fell back to the pool',
   'bad-invalid-pointer': 'bad free rejected: invalid-pointer',
@@ -121,6 +123,8 @@ export function reachImpossibility(config: AllocatorConfig, item: ReachItem): st
     }
     case 'remote-drain-release':
       return config.threads >= 2 ? null : 'one thread';
+    case 'held-drain-empty':
+      return config.threads >= 2 ? null : 'one thread';
     case 'tier-draining':
       return config.hotThreshold > 0 ? null : 'hotThreshold 0 disables DRAINING';
     case 'stage0_5':
@@ -162,6 +166,8 @@ export class ReachTracker {
   private knownSuperslabs = new Set<number>();
   /** Slabs that had blocks on their remote queue after the previous step. */
   private remoteHolding = new Set<number>();
+  /** Slabs their owner held, with blocks on their remote queue, after the previous step. */
+  private heldRemote = new Set<number>();
   private lastStats: AllocatorStats | null = null;
   private lastReserve = 0;
 
@@ -195,6 +201,16 @@ export class ReachTracker {
       if (slab.state === 'EMPTY' && this.remoteHolding.has(slab.slabId)) this.seen.add('remote-drain-release');
     }
     this.remoteHolding = holding;
+    // A slab its owner held with remote frees queued, still held after the step with its queue
+    // drained and no block in use (neither live nor cached): a drain emptied a held slab, which
+    // the owner keeps (the current slab or page stays ACTIVE; it must never be released held).
+    const heldRemote = new Set<number>();
+    for (const slab of ctx.post.slabs().values()) {
+      if (slab.state !== 'ACTIVE' || !ctx.post.heldByOwner(slab)) continue;
+      if (this.heldRemote.has(slab.slabId) && slab.remoteCount === 0 && slab.used + slab.usedDelta === 0) this.seen.add('held-drain-empty');
+      if (slab.remoteCount > 0) heldRemote.add(slab.slabId);
+    }
+    this.heldRemote = heldRemote;
     // An allocation after which a slab its owner held before is ACTIVE, still owned and not held:
     // only a TinyHeap eviction lets go of a page that way (an emptied page is released instead).
     if (ev.kind === 'alloc') {

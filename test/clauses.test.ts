@@ -410,6 +410,19 @@ describe('empty-recycled', () => {
       /^acquisition must take the first stage that can give a slot: alloc\(t1, 15\) returned .* from stage 3 \(a new or reserve SuperSlab\), but stage 1 \(another class’s EMPTY list\) could give one/,
     );
   });
+  it("policy: the first attempt acquires from the shared pool, not from the thread's own set-aside slabs (hand-built pre-step)", () => {
+    // Class 2 maps the SuperSlab; class 0 then claims one of its UNUSED slots (stage 2): legal.
+    const s = legal(tiny, [A20, A7]);
+    expect(rejudge(s, 'empty-recycled')).toBeNull();
+    const served = slabOf(s, live(s, 1).ptr).slab;
+    const before = prePolicy(s).slabs.get(served.slabId);
+    if (before === undefined || before.state !== 'UNUSED') throw new Error('expected an UNUSED slot claimed by stage 2');
+    // Claimed to be t0's own set-aside slab of class 0 before the step (owned, ACTIVE, not held).
+    const setAside = preWithPolicy(s, (p) => ({ ...p, slabs: new Map([...p.slabs, [served.slabId, { ...before, state: 'ACTIVE' as const, owner: 0, cls: 0 }]]) }));
+    expect(rejudge(s, 'empty-recycled', { pre: setAside })?.message).toMatch(
+      new RegExp(`^acquisition must come from the shared pool: alloc\\(t0, 7\\) returned .* of slab ${served.slabId}, a slab thread t0 had set aside, but stage 2 \\(an UNUSED slot of a HOT SuperSlab\\) could give a slot`),
+    );
+  });
 });
 
 describe('policies of drain, flush, threadExit and held slabs', () => {

@@ -203,7 +203,19 @@ export function acquisitionOrder(ctx: CheckContext): Violation | null {
   if (first === 1 && got === 1 && ctx.post.stats().stages.stage0_5 <= ctx.pre.stats.stages.stage0_5) {
     return { message: `acquisition must take the first stage that can give a slot: ${j.what} from an EMPTY slot Stage 0.5's scan could give, but stats().stages.stage0_5 did not move (the scan was skipped)`, slabId: j.served.slabId };
   }
-  if (got < 0 || got <= first) return null; // an earlier stage than allowed is soft-cap's or tier-release's to judge
+  // A slab the thread owned already, unheld (set aside: the current slab, the warm pool, the pages
+  // and the cache had nothing): the first attempt acquires from the shared pool (SPEC §5.1: set
+  // aside, then the warm pool, then acquire); only the retry after a failed attempt looks at the
+  // thread's own slabs. The stage that could give a slot says the first attempt did not fail,
+  // unless the OS refused a map on the way (Stage 3 refused: the retry is legitimate).
+  if (got < 0) {
+    if (first === 5 && ctx.post.stats().osRefusals > ctx.pre.stats.osRefusals) return null;
+    return {
+      message: `acquisition must come from the shared pool: ${j.what}, a slab thread t${j.t} had set aside, but ${STAGE_NAMES[first]} could give a slot (only the retry after a failed attempt scans the thread's own slabs)`,
+      slabId: j.served.slabId,
+    };
+  }
+  if (got <= first) return null; // an earlier stage than allowed is soft-cap's or tier-release's to judge
   return {
     message: `acquisition must take the first stage that can give a slot: ${j.what} from ${STAGE_NAMES[got]}, but ${STAGE_NAMES[first]} could give one`,
     slabId: j.served.slabId,
