@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { AllocatorConfig, RouteProfile } from '../impl/index.ts';
 import { ROUTE_PROFILES } from '../impl/index.ts';
-import { modelRouteOf } from '../model/index.ts';
+import { isTinyHeapClass, modelRouteOf } from '../model/index.ts';
 import type { BadFreeKind, CommandKind } from './commandData.ts';
 import type { SuiteCommand } from './commands/index.ts';
 import { osCommandArbitraries, refusalScenarios } from './refusalScenarios.ts';
@@ -275,7 +275,7 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
   // differently). A thread-cache slab empties only when a's cache holds none of its blocks: a
   // fresh slab (after flush(a)) and exactly one refill's worth of allocations (one pop for each
   // block the refill moved into the cache), in half of them.
-  const heapClasses = config.strides.map((_, c) => c).filter((c) => (config.tinyHeapClasses & (1 << c)) !== 0);
+  const heapClasses = config.strides.map((_, c) => c).filter((c) => isTinyHeapClass(config, c));
   const heldSize = heapClasses.length === 0 ? classSize : fc.oneof(classSize, fc.constantFrom(...heapClasses).chain((c) => classSizeArbitrary(config, c)));
   const oneRefill = (c: number): number => Math.min(config.refillBatch, config.tlsCap[c] as number);
   if (has('free') && has('drain') && threads >= 2) {
@@ -284,7 +284,7 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
       arbitrary: fc.tuple(thread, fc.nat(), heldSize, fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([a, k, size, count, exact]) => {
         const b = otherThread(a, k);
         const c = clsOf(size);
-        const tlsClass = heapClasses.includes(c) === false;
+        const tlsClass = !isTinyHeapClass(config, c);
         const n = exact && tlsClass ? oneRefill(c) : count;
         const fresh = exact && tlsClass && has('flush') ? [new FlushCommand(a)] : [];
         // A class the starting route profile sends to the pool gets the tiny front first (tiny-hot's
