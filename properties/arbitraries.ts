@@ -239,6 +239,8 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
   const allocs = (t: number, size: number, n: number): SuiteCommand[] => Array.from({ length: n }, () => new AllocCommand(t, size));
   const freesNewest = (t: number, n: number): SuiteCommand[] => Array.from({ length: n }, () => new FreeCommand(t, -1));
   const has = (k: CommandKind): boolean => swarm.enabled.has(k);
+  /** The route profile the run starts under. */
+  const profile = swarm.startProfile ?? config.routeProfile;
   const staleTail = (t: number): SuiteCommand[] => (has('badFree') && swarm.badKinds.includes('stale') ? [new BadFreeCommand(t, 'stale', -1, 0)] : []);
 
   const options: { weight: number; arbitrary: fc.Arbitrary<SuiteCommand[]> }[] = [
@@ -289,7 +291,7 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
         const fresh = exact && tlsClass && has('flush') ? [new FlushCommand(a)] : [];
         // A class the starting route profile sends to the pool gets the tiny front first (tiny-hot's
         // and tiny-off's TinyHeap class), when route switches are on.
-        const toTiny = has('setRouteProfile') && modelRouteOf(swarm.startProfile ?? config.routeProfile, c, config.strides.length) === 'POOL_ONLY' ? [new SetRouteProfileCommand('full')] : [];
+        const toTiny = has('setRouteProfile') && modelRouteOf(profile, c, config.strides.length) === 'POOL_ONLY' ? [new SetRouteProfileCommand('full')] : [];
         return [...toTiny, ...fresh, ...allocs(a, size, n), ...freesNewest(b, n), new DrainCommand(a, c), ...staleTail(b)];
       }),
     });
@@ -302,7 +304,6 @@ export function makeScenarioArbitrary(config: AllocatorConfig, swarm: Swarm): fc
   }
   // The largest class the starting route profile serves from the tiny front: its blocks keep a
   // SuperSlab's utilization above the hot threshold.
-  const profile = swarm.startProfile ?? config.routeProfile;
   let bigClass = config.strides.length - 1;
   while (bigClass > 0 && modelRouteOf(profile, bigClass, config.strides.length) === 'POOL_ONLY') bigClass--;
   // Enough of them to stay above the threshold (bounded: big SuperSlabs cannot be kept HOT in a short run).

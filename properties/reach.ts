@@ -122,7 +122,6 @@ export function reachImpossibility(config: AllocatorConfig, item: ReachItem): st
       return tlsClasses.length > 0 && smallest <= 16 ? null : `smallest thread cache holds ${smallest} blocks`;
     }
     case 'remote-drain-release':
-      return config.threads >= 2 ? null : 'one thread';
     case 'held-drain-empty':
       return config.threads >= 2 ? null : 'one thread';
     case 'tier-draining':
@@ -195,21 +194,19 @@ export class ReachTracker {
     }
     this.knownSuperslabs = now;
     // A slab that had remote frees queued and is EMPTY now: a remote drain emptied and released it.
-    const holding = new Set<number>();
-    for (const slab of ctx.post.slabs().values()) {
-      if (slab.remoteCount > 0) holding.add(slab.slabId);
-      if (slab.state === 'EMPTY' && this.remoteHolding.has(slab.slabId)) this.seen.add('remote-drain-release');
-    }
-    this.remoteHolding = holding;
     // A slab its owner held with remote frees queued, still held after the step with its queue
     // drained and no block in use (neither live nor cached): a drain emptied a held slab, which
     // the owner keeps (the current slab or page stays ACTIVE; it must never be released held).
+    const holding = new Set<number>();
     const heldRemote = new Set<number>();
     for (const slab of ctx.post.slabs().values()) {
+      if (slab.remoteCount > 0) holding.add(slab.slabId);
+      if (slab.state === 'EMPTY' && this.remoteHolding.has(slab.slabId)) this.seen.add('remote-drain-release');
       if (slab.state !== 'ACTIVE' || !ctx.post.heldByOwner(slab)) continue;
       if (this.heldRemote.has(slab.slabId) && slab.remoteCount === 0 && slab.used + slab.usedDelta === 0) this.seen.add('held-drain-empty');
       if (slab.remoteCount > 0) heldRemote.add(slab.slabId);
     }
+    this.remoteHolding = holding;
     this.heldRemote = heldRemote;
     // An allocation after which a slab its owner held before is ACTIVE, still owned and not held:
     // only a TinyHeap eviction lets go of a page that way (an emptied page is released instead).
