@@ -396,13 +396,34 @@ export function takeSnapshot(post: PostState, model: Model): StepSnapshot {
       inReserve: ss.inReserve,
     });
   }
-  const softCaps = Array.from({ length: post.view.classCount }, (_, c) => post.view.softCap(c));
-  const os = { ...post.view.os(), regions: new Set(post.regions().keys()) };
+  const classCount = post.view.classCount;
+  const softCaps = new Array<number>(classCount);
+  for (let c = 0; c < classCount; c++) softCaps[c] = post.view.softCap(c);
+  const osNow = post.view.os();
+  const regionBases = [...post.regions().keys()];
+  const os = { mapLimit: osNow.mapLimit, refusalsPending: osNow.refusalsPending, regions: new Set(regionBases) };
   const policy = takePolicySnapshot(post);
+  // Plain loops, not flatMap: this runs after every step (flatMap was most of its cost, measured).
   const threads = post.threads();
-  const tlsHeads = threads.flatMap((tv) => tv.classes.map((cv) => cv.tlsHead));
-  const tlsCounts = threads.flatMap((tv) => tv.classes.map((cv) => cv.tlsCount));
-  return { tlsHeads, tlsCounts, poolSignature: poolSignature(post.pool()), superslabs, activeCounted: [...post.activeCounted()], softCaps, stats: post.stats(), regionBases: [...post.regions().keys()], warmLengths: post.threads().flatMap((tv) => tv.classes.map((cv) => cv.warm.length)), os, ...(policy !== undefined ? { policy } : {}) };
+  const cacheCount = threads.length * classCount;
+  const tlsHeads = new Array<number>(cacheCount);
+  const tlsCounts = new Array<number>(cacheCount);
+  const warmLengths = new Array<number>(cacheCount);
+  for (let t = 0; t < threads.length; t++) {
+    const classes = (threads[t] as ThreadView).classes;
+    for (let c = 0; c < classCount; c++) {
+      const cv = classes[c];
+      const index = t * classCount + c;
+      tlsHeads[index] = cv === undefined ? 0 : cv.tlsHead;
+      tlsCounts[index] = cv === undefined ? 0 : cv.tlsCount;
+      warmLengths[index] = cv === undefined ? 0 : cv.warm.length;
+    }
+  }
+  const activeCounted = post.activeCounted().slice();
+  const poolSig = poolSignature(post.pool());
+  const stats = post.stats();
+  if (policy === undefined) return { tlsHeads, tlsCounts, poolSignature: poolSig, superslabs, activeCounted, softCaps, stats, regionBases, warmLengths, os };
+  return { tlsHeads, tlsCounts, poolSignature: poolSig, superslabs, activeCounted, softCaps, stats, regionBases, warmLengths, os, policy };
 }
 
 /** A hash of every pool chunk's place, size, request and allocated flag (a change puts the pool in scope). */
@@ -424,14 +445,19 @@ export function poolSignature(pool: PoolView): number {
 function takePolicySnapshot(post: PostState): PolicySnapshot | undefined {
   try {
     const view = post.view;
-    const classes = Array.from({ length: view.classCount }, (_, c) => c);
+    const orphans = new Array<readonly number[]>(view.classCount);
+    const registryByClass = new Array<readonly number[]>(view.classCount);
+    for (let c = 0; c < view.classCount; c++) {
+      orphans[c] = view.orphanList(c);
+      registryByClass[c] = view.registryByClass(c);
+    }
     return {
       config: post.config,
       slabs: post.slabs(),
       threads: post.threads(),
       freelistLength: post.walk().freelistLength,
-      orphans: classes.map((c) => view.orphanList(c)),
-      registryByClass: classes.map((c) => view.registryByClass(c)),
+      orphans,
+      registryByClass,
       registered: new Set(view.registry()),
       reserveLength: view.reserve().length,
     };

@@ -11,8 +11,14 @@ import type { AllocatorView } from '../impl/index.ts';
 import { regionBaseOf, slabStartOf } from '../model/index.ts';
 import { chunkHolding, walkPool } from './poolWalk.ts';
 
+/**
+ * Every piece of metadata the view exposes, as the fresh plain values its calls return (the view
+ * copies on every call, so a later step cannot change them). Compared as its JSON text would be.
+ */
+export type MetadataSnapshot = Readonly<Record<string, unknown>>;
+
 export interface StateDigest {
-  readonly metadata: string;
+  readonly metadata: MetadataSnapshot;
   /** Named byte ranges → FNV-1a hash of their bytes. */
   readonly bytes: ReadonlyMap<string, number>;
 }
@@ -31,31 +37,94 @@ function fnv(view: AllocatorView, from: number, to: number, seed = 0x811c9dc5): 
   return h >>> 0;
 }
 
-export function metadataSnapshot(view: AllocatorView): string {
-  const classes = Array.from({ length: view.classCount }, (_, c) => c);
-  const threads = Array.from({ length: view.config.threads }, (_, t) => view.thread(t));
+export function metadataSnapshot(view: AllocatorView): MetadataSnapshot {
+  const classCount = view.classCount;
+  const threads: unknown[] = [];
+  for (let t = 0; t < view.config.threads; t++) threads.push(view.thread(t));
   const superslabs = view.superslabs();
   // Lookup structures the free path consults: registered flags, live bytes, per-class slab counts
   // and held flags ride in the SuperSlab and slab views; the live bitmap of every bound slab here.
-  const liveBitmaps = superslabs.flatMap((ss) => ss.slabs.filter((s) => s.cls >= 0).map((s) => [s.slabId, view.liveBitmap(s.slabId)]));
-  return JSON.stringify({
+  const liveBitmaps: unknown[] = [];
+  for (const ss of superslabs) for (const s of ss.slabs) if (s.cls >= 0) liveBitmaps.push([s.slabId, view.liveBitmap(s.slabId)]);
+  const empty: unknown[] = [];
+  const orphans: unknown[] = [];
+  const activeSlots: number[] = [];
+  const softCaps: number[] = [];
+  const hints: number[] = [];
+  const byClass: unknown[] = [];
+  for (let c = 0; c < classCount; c++) {
+    empty.push(view.emptyList(c));
+    orphans.push(view.orphanList(c));
+    activeSlots.push(view.activeSlots(c));
+    softCaps.push(view.softCap(c));
+    hints.push(view.classHint(c));
+    byClass.push(view.registryByClass(c));
+  }
+  return {
     superslabs,
     liveBitmaps,
     threads,
-    empty: classes.map((c) => view.emptyList(c)),
-    orphans: classes.map((c) => view.orphanList(c)),
-    activeSlots: classes.map((c) => view.activeSlots(c)),
-    softCaps: classes.map((c) => view.softCap(c)),
-    hints: classes.map((c) => view.classHint(c)),
+    empty,
+    orphans,
+    activeSlots,
+    softCaps,
+    hints,
     registry: view.registry(),
-    byClass: classes.map((c) => view.registryByClass(c)),
+    byClass,
     reserve: view.reserve(),
     regions: view.mappedRegions(),
     pool: view.pool(),
     routes: view.routes(),
     profile: view.routeProfile(),
     os: view.os(),
-  });
+  };
+}
+
+/**
+ * Whether two values have the same JSON text (JSON.stringify(a) === JSON.stringify(b)) without
+ * building it: this runs twice per bad free, write and misuse step. Values of the same JSON kind are
+ * compared part by part (object keys in order, skipping what JSON omits); anything else (a number
+ * against null, say) falls back to comparing the texts.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const ta = typeof a;
+  if (ta !== typeof b || a === null || b === null || ta !== 'object') return JSON.stringify(a) === JSON.stringify(b);
+  const arrayA = Array.isArray(a);
+  if (arrayA !== Array.isArray(b)) return false;
+  if (arrayA) {
+    const xs = a as readonly unknown[];
+    const ys = b as readonly unknown[];
+    if (xs.length !== ys.length) return false;
+    for (let i = 0; i < xs.length; i++) if (!sameJsonElement(xs[i], ys[i])) return false;
+    return true;
+  }
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b) || typeof (a as { toJSON?: unknown }).toJSON === 'function' || typeof (b as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(a) === JSON.stringify(b);
+  const ka = jsonKeys(a as Readonly<Record<string, unknown>>);
+  const kb = jsonKeys(b as Readonly<Record<string, unknown>>);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i] as string;
+    if (k !== kb[i] || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** In an array, JSON writes undefined and functions as null. */
+function sameJsonElement(x: unknown, y: unknown): boolean {
+  const nx = x === undefined || typeof x === 'function' ? null : x;
+  const ny = y === undefined || typeof y === 'function' ? null : y;
+  return nx === ny ? true : sameJson(nx, ny);
+}
+
+/** The keys JSON writes: own enumerable ones whose values are neither undefined nor functions. */
+function jsonKeys(o: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v !== undefined && typeof v !== 'function' && typeof v !== 'symbol') out.push(k);
+  }
+  return out;
 }
 
 export function stateDigest(view: AllocatorView, focusPtr: number): StateDigest {
@@ -109,9 +178,9 @@ export function stateDigest(view: AllocatorView, focusPtr: number): StateDigest 
 
 /** First difference between two digests, described, or null if identical. */
 export function digestDifference(before: StateDigest, after: StateDigest): string | null {
-  if (before.metadata !== after.metadata) {
-    const a = before.metadata;
-    const b = after.metadata;
+  if (!sameJson(before.metadata, after.metadata)) {
+    const a = JSON.stringify(before.metadata);
+    const b = JSON.stringify(after.metadata);
     let i = 0;
     while (i < a.length && i < b.length && a[i] === b[i]) i++;
     const from = Math.max(0, i - 60);

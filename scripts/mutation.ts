@@ -4,7 +4,8 @@
 // search (test/mutation/search.mutation.ts), the unit tests of impl/ a second column. Writes
 // reports/mutation/report.{json,md} and compares against the committed docs/mutation.json: a
 // survivor not there before is a regression, printed first (exit 1). --update also writes
-// docs/mutation.json and the generated section of docs/mutation.md (judgements are kept).
+// docs/mutation.json and the generated section of docs/mutation.md (judgements are kept); after a
+// --quick or --files run it replaces only those files' rows of the committed report.
 //   --quick        QUICK_FILES only (scripts/mutationReport.ts), a few minutes
 //   --files LIST   these impl/ files only (e.g. the files a change touched)
 //   --shard I/N    the mutated files i (sorted) with i mod N = I-1 (issue 18: sharded by file)
@@ -18,7 +19,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Stryker } from '@stryker-mutator/core';
 import { MUTATION_RUNS, MUTATION_SEED, SEARCH_TEST_FILE, UNIT_TEST_FILES } from '../test/mutation/searchOptions.ts';
-import { EXCLUDED_FILES, QUICK_FILES, classify, implFiles, countRows, jsonSummary, markdown, mergeReports, newSurvivors, orderViolations, rejudged, shardFiles } from './mutationReport.ts';
+import { EXCLUDED_FILES, QUICK_FILES, classify, spliceIntoBaseline, implFiles, countRows, jsonSummary, markdown, mergeReports, newSurvivors, orderViolations, rejudged, shardFiles } from './mutationReport.ts';
 import type { Counts, MutationReport, StrykerJson } from './mutationReport.ts';
 
 type StrykerOptions = NonNullable<ConstructorParameters<typeof Stryker>[0]>;
@@ -166,15 +167,17 @@ async function main(): Promise<void> {
     mutants: rows,
     judgements,
   };
-  writeOut(report, args.shard === null ? 'report' : `report-shard-${args.shard.index + 1}-of-${args.shard.count}`, args);
+  // A run over some files updates the committed report in place (those files' rows replaced).
+  const docs = args.update && args.shard === null && (args.kind === 'files' || args.kind === 'quick') ? spliceIntoBaseline(baseline, report, mutatedFiles({ ...args, files: null, shard: null })) : null;
+  writeOut(report, args.shard === null ? 'report' : `report-shard-${args.shard.index + 1}-of-${args.shard.count}`, args, docs ?? report);
 }
 
 /** The report's files under reports/mutation/, the docs with --update, and what is printed. */
-function writeOut(report: MutationReport, tag: string, args: Args): void {
+function writeOut(report: MutationReport, tag: string, args: Args, docs: MutationReport = report): void {
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(`${OUT_DIR}/${tag}.json`, `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(`${OUT_DIR}/${tag}.md`, `${markdown(report)}\n`);
-  if (args.update) updateDocs(report);
+  if (args.update) updateDocs(docs);
   if (args.json) process.stdout.write(`${JSON.stringify(jsonSummary(report))}\n`);
   else {
     for (const k of report.newSurvivors) process.stdout.write(`NEW SURVIVOR (regression): ${k}\n`);

@@ -78,6 +78,29 @@ export function mergeReports(parts: readonly MutationReport[], mutatedFiles: rea
   };
 }
 
+/**
+ * `--files … --update` (and `--quick --update`): the committed report with the files this run
+ * measured replaced by this run's rows, every other file's rows kept from it. Without this the
+ * committed full report would be overwritten by a partial one (found in session 8: a two-file
+ * re-run left docs/mutation.json with two files measured and eleven "not run"). New survivors are
+ * this run's (against the committed report); the duration kept is the longest part's (the full
+ * run's, for a full report re-run in part). Null when the committed report is not there.
+ */
+export function spliceIntoBaseline(baseline: MutationReport | null, partial: MutationReport, mutatedFiles: readonly string[]): MutationReport | null {
+  if (baseline === null) return null;
+  const redone = new Set(partial.measuredFiles);
+  const keptFiles = baseline.measuredFiles.filter((f) => !redone.has(f));
+  const kept: MutationReport = {
+    ...baseline,
+    measuredFiles: keptFiles,
+    mutants: baseline.mutants.filter((m) => !redone.has(m.file)),
+    perFile: Object.fromEntries(keptFiles.flatMap((f) => (baseline.perFile[f] !== undefined ? [[f, baseline.perFile[f] as Counts]] : []))),
+  };
+  const merged = mergeReports([kept, partial], mutatedFiles, null, `${baseline.command} (${baseline.date}), then ${partial.command} (${partial.date})`);
+  if (merged === null) return null;
+  return { ...merged, date: partial.date, newSurvivors: partial.newSurvivors, judgements: partial.judgements };
+}
+
 /** `--quick`: these files only (a fixed, documented subset). */
 export const QUICK_FILES: readonly string[] = ['impl/free.ts', 'impl/threads.ts'];
 

@@ -8,7 +8,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXCLUDED_FILES, classify, countRows, coverageProblems, faultSpans, implFiles, mergeReports, newSurvivors, orderViolations, shardFiles } from '../scripts/mutationReport.ts';
+import { EXCLUDED_FILES, classify, countRows, coverageProblems, faultSpans, implFiles, mergeReports, newSurvivors, orderViolations, shardFiles, spliceIntoBaseline } from '../scripts/mutationReport.ts';
 import type { MutantRow, MutationReport, StrykerJson } from '../scripts/mutationReport.ts';
 // Type-only (erased at run time: nothing runs): so that `tsc -p tsconfig.json` also checks the script.
 import type {} from '../scripts/mutation.ts';
@@ -118,5 +118,22 @@ describe('the report rules', () => {
     expect(merged?.totals).toEqual(r.totals);
     expect(merged?.notRunFiles).toEqual(r.notRunFiles);
     expect(mergeReports([part(halves), part(halves)], files, null, 'merge')).toBeNull();
+  });
+
+  it('--files --update splices: the re-run files\' rows replace the committed ones, every other file is kept', () => {
+    const files = implFiles().filter((f) => EXCLUDED_FILES[f] === undefined);
+    const r = report();
+    const redo = r.measuredFiles.slice(0, 2);
+    const rows = r.mutants.filter((m) => redo.includes(m.file)).map((m, i) => (i === 0 ? { ...m, verdict: 'survived' as const, status: 'Survived' } : m));
+    const partial: MutationReport = { ...r, kind: 'files', command: 'partial', date: 'later', measuredFiles: redo, notRunFiles: files.filter((f) => !redo.includes(f)), mutants: rows, perFile: Object.fromEntries(redo.map((f) => [f, countRows(rows.filter((m) => m.file === f))])), totals: countRows(rows), newSurvivors: ['k'] };
+    const spliced = spliceIntoBaseline(r, partial, files);
+    expect(spliced?.measuredFiles).toEqual(r.measuredFiles);
+    expect(spliced?.kind).toBe(r.kind);
+    expect(spliced?.mutants.length).toBe(r.mutants.length);
+    expect(spliced?.totals).toEqual(countRows([...r.mutants.filter((m) => !redo.includes(m.file)), ...rows]));
+    expect(spliced?.perFile[redo[0] as string]).toEqual(partial.perFile[redo[0] as string]);
+    expect(spliced?.perFile[r.measuredFiles[3] as string]).toEqual(r.perFile[r.measuredFiles[3] as string]);
+    expect([spliced?.newSurvivors, spliced?.date]).toEqual([['k'], 'later']);
+    expect(spliceIntoBaseline(null, partial, files)).toBeNull();
   });
 });

@@ -6,6 +6,8 @@ import { defineInvariant } from '../checkContext.ts';
 import { hex } from '../events.ts';
 import { regionBaseOf, slabIdOfAddress, slabStartOf } from '../../model/index.ts';
 
+const NO_PAGES: readonly number[] = Object.freeze([]);
+
 export const listsWellformed = defineInvariant({
   name: 'lists-wellformed',
   state(ctx) {
@@ -40,7 +42,9 @@ export const listsWellformed = defineInvariant({
       for (let c = 0; c < tv.classes.length; c++) {
         const cv = tv.classes[c];
         if (cv === undefined) continue;
-        const pages = [...(cv.pages.current >= 0 ? [cv.pages.current] : []), ...cv.pages.partial, ...cv.pages.full];
+        const pageCount = (cv.pages.current >= 0 ? 1 : 0) + cv.pages.partial.length + cv.pages.full.length;
+        // Most threads hold no page of most classes: build the list only when there is one.
+        const pages = pageCount === 0 ? NO_PAGES : [...(cv.pages.current >= 0 ? [cv.pages.current] : []), ...cv.pages.partial, ...cv.pages.full];
         const isHeapClass = (ctx.config.tinyHeapClasses & (1 << c)) !== 0;
         if (!isHeapClass && pages.length > 0) return { message: `t${tv.thread} holds TinyHeap pages for class ${c}, which TinyHeap does not serve` };
         // SPEC §1: tinyHeapMaxPages is what a thread holds per TinyHeap class (a full set evicts one to attach another).

@@ -135,12 +135,14 @@ function bitmapDifference(ctx: StateContext, slabId: number, ssBase: number, sla
 export function registryLookupClause(ctx: StateContext): Violation | null {
   const view = ctx.view;
   const registered = new Set(view.registry());
-  const lists = Array.from({ length: view.classCount }, (_, c) => new Set(view.registryByClass(c)));
+  const lists = new Array<Set<number>>(view.classCount);
+  for (let c = 0; c < view.classCount; c++) lists[c] = new Set(view.registryByClass(c));
+  const boundTo = new Array<number>(view.classCount);
   for (const ss of ctx.post.superslabs()) {
     if (ss.registered !== registered.has(ss.base)) {
       return { message: `SuperSlab ${hex(ss.base)} has its registered flag ${ss.registered ? 'set' : 'clear'}, but the registry list ${registered.has(ss.base) ? 'holds' : 'lacks'} it` };
     }
-    const boundTo = new Array<number>(view.classCount).fill(0);
+    boundTo.fill(0);
     for (const s of ss.slabs) if (s.cls >= 0 && s.cls < view.classCount && s.state !== 'UNUSED') boundTo[s.cls]++;
     for (let c = 0; c < view.classCount; c++) {
       const bound = boundTo[c] as number;
@@ -152,7 +154,8 @@ export function registryLookupClause(ctx: StateContext): Violation | null {
       }
     }
   }
-  const parked = new Set(ctx.post.superslabs().filter((ss) => ss.inReserve).map((ss) => ss.base));
+  const parked = new Set<number>();
+  for (const ss of ctx.post.superslabs()) if (ss.inReserve) parked.add(ss.base);
   for (let c = 0; c < view.classCount; c++) {
     const hint = view.classHint(c);
     if (hint !== 0 && parked.has(hint)) return { message: `Stage 2 hint of class ${c} points at ${hex(hint)}, parked in the reserve` };

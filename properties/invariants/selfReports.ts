@@ -50,9 +50,11 @@ export function registryStatsClause(ctx: CheckContext): Violation | null {
   if (now.mappedBytes !== regions.size * ctx.config.superslabSize) {
     return { message: `stats().mappedBytes is ${now.mappedBytes}, the ${regions.size} mapped regions take ${regions.size * ctx.config.superslabSize}` };
   }
-  const before = new Set(ctx.pre.regionBases);
-  const appeared = [...regions.keys()].filter((b) => !before.has(b)).length;
-  const gone = ctx.pre.regionBases.filter((b) => !regions.has(b)).length;
+  const before = ctx.pre.os.regions;
+  let appeared = 0;
+  for (const b of regions.keys()) if (!before.has(b)) appeared++;
+  let gone = 0;
+  for (const b of before) if (!regions.has(b)) gone++;
   const maps = now.maps - ctx.pre.stats.maps;
   const unmaps = now.unmaps - ctx.pre.stats.unmaps;
   if (maps - unmaps !== regions.size - before.size || maps < appeared || unmaps < gone) {
@@ -171,7 +173,8 @@ export function slotStatsClause(ctx: CheckContext): Violation | null {
   const ev = ctx.event;
   const allocClass = ev.kind === 'alloc' && ev.prediction.route !== 'POOL' ? ev.prediction.sizeClass : -1;
   for (const stage of ACQUIRE_STAGES) {
-    const total = now.stagesByClass.reduce((n, row) => n + row[stage], 0);
+    let total = 0;
+    for (const row of now.stagesByClass) total += row[stage];
     if (now.stages[stage] !== total) return { message: `stats().stages.${stage} is ${now.stages[stage]}, its per-class rows sum to ${total}` };
   }
   for (let c = 0; c < now.stagesByClass.length; c++) {
@@ -195,7 +198,8 @@ export function slotStatsClause(ctx: CheckContext): Violation | null {
   if (binds < moves.bound) return { message: `stats() counts ${binds} slot bindings in this step, the suite saw ${moves.bound} slabs newly ACTIVE` };
   const adoptions = now.stages.stage0 - pre.stages.stage0;
   if (adoptions < moves.adopted) return { message: `stats() counts ${adoptions} Stage 0 adoptions in this step, the suite saw ${moves.adopted} orphans adopted` };
-  const appeared = [...ctx.post.regions()].filter(([b, k]) => k === 'superslab' && !ctx.pre.regionBases.includes(b)).length;
+  let appeared = 0;
+  for (const [b, k] of ctx.post.regions()) if (k === 'superslab' && !ctx.pre.os.regions.has(b)) appeared++;
   if (now.stages.stage3 - pre.stages.stage3 < appeared) return { message: `stats() counts ${now.stages.stage3 - pre.stages.stage3} Stage 3 hits, the suite saw ${appeared} SuperSlabs mapped` };
   if (d(ctx, 'rebinds') > now.stages.stage1 - pre.stages.stage1) return { message: `stats() counts ${d(ctx, 'rebinds')} rebinds but only ${now.stages.stage1 - pre.stages.stage1} Stage 1 hits` };
   if (d(ctx, 'remoteDrainReleases') > releases) return { message: `stats() counts ${d(ctx, 'remoteDrainReleases')} remote-drain releases among ${releases} releases` };
